@@ -1,0 +1,58 @@
+"""Evaluate a checkpoint on the test split.
+
+    python eval.py ckpt_path=logs/train/runs/<run>/checkpoints/last.ckpt
+
+The network and data are rebuilt from the training run's own config (saved beside the checkpoint
+in `<run>/.hydra/config.yaml`), so `model=...` need not be repeated; `use_train_config=false`
+uses the `model` and `data` composed here instead.
+"""
+
+import os
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, open_dict
+
+os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
+
+from {{ cookiecutter.package_name }}.runtime.run_dir import register_resolvers  # noqa: E402
+from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord  # noqa: E402
+
+register_resolvers()
+
+
+@hydra.main(version_base="1.3", config_path="configs", config_name="eval")
+def main(cfg: DictConfig) -> None:
+    with RunRecord(cfg) as record:
+        record.complete(evaluate(cfg))
+
+
+def evaluate(cfg: DictConfig) -> dict[str, float]:
+    import lightning as L
+    from hydra.utils import instantiate
+
+    from {{ cookiecutter.package_name }}.runtime.checkpoints import existing_checkpoint, training_config
+    from {{ cookiecutter.package_name }}.runtime.extras import apply_extras
+    from {{ cookiecutter.package_name }}.runtime.instantiate import finish_loggers, instantiate_all
+
+    checkpoint = existing_checkpoint(cfg.ckpt_path)
+    train_cfg = training_config(checkpoint) if cfg.use_train_config else None
+    if train_cfg is not None:
+        print(f"Using model and data config of the training run in {checkpoint.parent.parent}")
+        with open_dict(cfg):
+            cfg.model, cfg.data = train_cfg.model, train_cfg.data
+    apply_extras(cfg)
+    L.seed_everything(cfg.seed, workers=True)
+
+    datamodule = instantiate(cfg.data)
+    model = instantiate(cfg.model, input_shape=datamodule.input_shape, num_classes=datamodule.num_classes)
+    trainer = instantiate(cfg.trainer, callbacks=instantiate_all(cfg.callbacks), logger=instantiate_all(cfg.logger) or False)
+    try:
+        trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint))
+    finally:
+        finish_loggers()
+    return {name: float(value) for name, value in trainer.callback_metrics.items()}
+
+
+if __name__ == "__main__":
+    main()

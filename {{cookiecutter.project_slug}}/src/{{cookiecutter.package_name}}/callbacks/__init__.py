@@ -1,0 +1,1 @@
+"""Project-specific Lightning callbacks; Lightning's own are configured in `configs/callbacks/`."""

@@ -1,0 +1,1 @@
+"""LightningDataModules, one data set per file; selected with `data=<name>`."""

@@ -1,0 +1,78 @@
+"""scikit-learn's bundled 8x8 digits: a real image task that needs no download."""
+
+import lightning as L
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class DigitsDataModule(L.LightningDataModule):
+    """1,797 grey-scale digits as (1, 8, 8) tensors, split train/val/test once and for all.
+
+    The split depends on `split_seed` only, never on the run's seed: seeds vary the training,
+    not which samples are tested. Normalisation statistics come from the training split alone.
+    """
+
+    input_shape = (1, 8, 8)
+    num_classes = 10
+
+    def __init__(
+        self,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.15,
+        split_seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(logger=False)
+        self.train_set: TensorDataset | None = None
+        self.val_set: TensorDataset | None = None
+        self.test_set: TensorDataset | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        x, y = load_digits(return_X_y=True)
+        splits = self._stratified_split(x, y)
+        mean, std = splits["train"][0].mean(), splits["train"][0].std()
+        self.train_set, self.val_set, self.test_set = (
+            self._to_dataset(xs, ys, mean, std) for xs, ys in splits.values()
+        )
+
+    def _stratified_split(self, x, y) -> dict:
+        hp = self.hparams
+        x_rest, x_test, y_rest, y_test = train_test_split(
+            x, y, test_size=hp.test_fraction, stratify=y, random_state=hp.split_seed
+        )
+        # The validation fraction is of the whole data set, not of what the test split left.
+        val_size = hp.val_fraction / (1.0 - hp.test_fraction)
+        x_train, x_val, y_train, y_val = train_test_split(
+            x_rest, y_rest, test_size=val_size, stratify=y_rest, random_state=hp.split_seed
+        )
+        return {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)}
+
+    def _to_dataset(self, x, y, mean: float, std: float) -> TensorDataset:
+        images = torch.as_tensor((x - mean) / std, dtype=torch.float32).view(-1, *self.input_shape)
+        return TensorDataset(images, torch.as_tensor(y, dtype=torch.long))
+
+    def _loader(self, dataset: TensorDataset, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=self.hparams.batch_size,
+            shuffle=shuffle,
+            num_workers=self.hparams.num_workers,
+            pin_memory=self.hparams.pin_memory,
+            persistent_workers=self.hparams.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, shuffle=False)

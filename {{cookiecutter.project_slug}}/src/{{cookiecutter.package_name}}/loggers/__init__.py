@@ -1,0 +1,1 @@
+"""Logger factories that add behaviour Lightning's loggers lack (see `configs/logger/`)."""

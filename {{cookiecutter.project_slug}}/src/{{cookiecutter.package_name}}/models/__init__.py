@@ -1,0 +1,1 @@
+"""LightningModules: what is optimised and measured; the network itself is injected (see `nets/`)."""

@@ -1,0 +1,15 @@
+"""The linear baseline: multinomial logistic regression on the flattened input."""
+
+import math
+from collections.abc import Sequence
+
+from torch import nn
+
+
+class LinearNet(nn.Module):
+    def __init__(self, input_shape: Sequence[int], num_classes: int) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
+
+    def forward(self, x):
+        return self.layers(x)

@@ -1,0 +1,44 @@
+"""Which checkpoint to resume or evaluate, with errors that say what to type instead."""
+
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from .run_dir import LAST_CHECKPOINT
+
+
+class CheckpointNotFound(FileNotFoundError):
+    pass
+
+
+def resume_checkpoint(ckpt_path: str | None, output_dir: str) -> str | None:
+    """`ckpt_path=last` means this run directory's `last.ckpt` (the resolver picked the directory)."""
+    if ckpt_path is None:
+        return None
+    if ckpt_path == "last":
+        last = Path(output_dir) / LAST_CHECKPOINT
+        if not last.is_file():
+            raise CheckpointNotFound(
+                f"ckpt_path=last: no {LAST_CHECKPOINT} in {output_dir} and no earlier run of this "
+                "task and experiment has one; train once without ckpt_path, or give a .ckpt path"
+            )
+        print(f"Resuming from {last}")
+        return str(last)
+    return str(existing_checkpoint(ckpt_path))
+
+
+def existing_checkpoint(ckpt_path: str | None) -> Path:
+    if not ckpt_path:
+        raise CheckpointNotFound(
+            "ckpt_path is required: pass ckpt_path=<run dir>/checkpoints/last.ckpt (or another .ckpt)"
+        )
+    path = Path(ckpt_path)
+    if not path.is_file():
+        raise CheckpointNotFound(f"ckpt_path={ckpt_path}: no such file; give the path of a .ckpt file")
+    return path
+
+
+def training_config(ckpt_path: Path) -> DictConfig | None:
+    """The config of the run that wrote `<run>/checkpoints/<name>.ckpt`, if it is still beside it."""
+    config_file = ckpt_path.resolve().parent.parent / ".hydra" / "config.yaml"
+    return OmegaConf.load(config_file) if config_file.is_file() else None

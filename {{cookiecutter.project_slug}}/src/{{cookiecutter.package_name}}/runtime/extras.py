@@ -1,0 +1,41 @@
+"""Run-wide settings that are not part of the method: warnings, config printing, secrets."""
+
+import warnings
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from .run_record import is_rank_zero
+
+# Lightning's advice that does not apply to small in-memory data sets or to CPU-only machines.
+NOISY_WARNINGS = (
+    ".*does not have many workers.*",
+    ".*The `srun` command is available on your system but is not used.*",
+    ".*GPU available but not used.*",
+    ".*Checkpoint directory .* exists and is not empty.*",
+)
+
+
+def apply_extras(cfg: DictConfig) -> None:
+    extras = cfg.get("extras") or {}
+    if extras.get("ignore_warnings"):
+        for pattern in NOISY_WARNINGS:
+            warnings.filterwarnings("ignore", message=pattern)
+    if extras.get("print_config") and is_rank_zero():
+        print_config_tree(cfg, save_to=Path(cfg.paths.output_dir) / "config_tree.log")
+
+
+def print_config_tree(cfg: DictConfig, save_to: Path | None = None) -> None:
+    """The resolved config as a rich tree, one branch per top-level group."""
+    import rich
+    import rich.syntax
+    import rich.tree
+
+    tree = rich.tree.Tree("CONFIG", guide_style="dim")
+    for key, value in cfg.items():
+        text = OmegaConf.to_yaml(value, resolve=True) if isinstance(value, DictConfig) else str(value)
+        tree.add(str(key)).add(rich.syntax.Syntax(text, "yaml"))
+    rich.print(tree)
+    if save_to is not None:
+        with open(save_to, "w") as file:
+            rich.print(tree, file=file)

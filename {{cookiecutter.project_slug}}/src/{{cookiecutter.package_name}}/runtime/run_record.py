@@ -1,0 +1,73 @@
+"""`run.json`: what ran, how it ended and what it measured; later tools (reports) read only this."""
+
+import json
+import os
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+
+def is_rank_zero() -> bool:
+    """True in the process that owns the run's files (DDP children and srun tasks > 0 are not)."""
+    for var in ("RANK", "LOCAL_RANK", "SLURM_PROCID"):
+        if var in os.environ:
+            return int(os.environ[var]) == 0
+    return True
+
+
+class RunRecord:
+    """Context manager: `status` is `running` inside, then `completed` or `failed` (with `error`)."""
+
+    def __init__(self, cfg: DictConfig) -> None:
+        hydra_cfg = HydraConfig.get()
+        self.path = Path(hydra_cfg.runtime.output_dir) / "run.json"
+        self.enabled = is_rank_zero()
+        self.data: dict[str, Any] = {
+            "status": "running",
+            "task_name": cfg.get("task_name"),
+            "seed": cfg.get("seed"),
+            "overrides": list(hydra_cfg.overrides.task),
+            "choices": {
+                group: choice
+                for group, choice in OmegaConf.to_container(hydra_cfg.runtime.choices).items()
+                if not group.startswith("hydra")
+            },
+            "tags": OmegaConf.to_container(cfg.tags) if cfg.get("tags") is not None else [],
+            "output_dir": str(self.path.parent),
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "metrics": {},
+        }
+        self._start = time.perf_counter()
+
+    def __enter__(self) -> "RunRecord":
+        self._write()
+        return self
+
+    def complete(self, metrics: dict[str, float], **extra: Any) -> None:
+        self.data["metrics"] = metrics
+        self.data.update(extra)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.data["duration_s"] = round(time.perf_counter() - self._start, 3)
+        self.data["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if exc is None:
+            self.data["status"] = "completed"
+        else:
+            self.data["status"] = "failed"
+            self.data["error"] = "".join(traceback.format_exception_only(exc_type, exc)).strip()
+        self._write()
+        return False
+
+    def _write(self) -> None:
+        if not self.enabled:
+            return
+        # Write then rename, so that a reader never sees half a file.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.data, indent=2, default=str) + "\n")
+        os.replace(tmp, self.path)
