@@ -1,8 +1,8 @@
 """Train a model: seed → data → model → trainer → fit → test → record.
 
-    python train.py                                # the baseline in configs/train.yaml
-    python train.py model=cnn trainer.max_epochs=5 # any config value
-    python train.py -m seed=1,2,3 model=linear,mlp # a sweep, one run directory per job
+python train.py                                # the baseline in configs/train.yaml
+python train.py model=cnn trainer.max_epochs=5 # any config value
+python train.py -m seed=1,2,3 model=linear,mlp # a sweep, one run directory per job
 """
 
 import os
@@ -43,13 +43,17 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], str | None]:
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model, input_shape=datamodule.input_shape, num_classes=datamodule.num_classes)
     trainer = instantiate(
-        cfg.trainer, callbacks=instantiate_all(cfg.callbacks), logger=instantiate_all(cfg.logger) or False
+        cfg.trainer,
+        callbacks=instantiate_all(cfg.get("callbacks")),
+        logger=instantiate_all(cfg.get("logger")) or False,
     )
 
     metrics: dict[str, float] = {}
     try:
         if cfg.train:
-            trainer.fit(model, datamodule=datamodule, ckpt_path=resume_checkpoint(cfg.ckpt_path, cfg.paths.output_dir))
+            trainer.fit(
+                model, datamodule=datamodule, ckpt_path=resume_checkpoint(cfg.ckpt_path, cfg.paths.output_dir)
+            )
             metrics.update(_as_floats(trainer.callback_metrics))
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if cfg.test:

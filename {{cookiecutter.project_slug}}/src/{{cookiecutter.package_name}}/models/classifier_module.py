@@ -35,7 +35,9 @@ class ClassifierModule(L.LightningModule):
         self.scheduler_factory = scheduler
         self.criterion = nn.CrossEntropyLoss()
         # One metric object per stage: states must not mix between training, validation and test.
-        self.train_acc, self.val_acc, self.test_acc = (MulticlassAccuracy(num_classes, average="micro") for _ in range(3))
+        self.train_acc, self.val_acc, self.test_acc = (
+            MulticlassAccuracy(num_classes, average="micro") for _ in range(3)
+        )
         self.train_loss, self.val_loss, self.test_loss = (MeanMetric() for _ in range(3))
         self.val_acc_best = MaxMetric()
         # Kept in checkpoints so that a resumed run remembers its best epoch.

@@ -1,8 +1,9 @@
-"""Run-wide settings that are not part of the method: warnings, config printing, secrets."""
+"""Run-wide settings that are not part of the method: secrets, warnings, config printing."""
 
 import warnings
 from pathlib import Path
 
+from dotenv import load_dotenv
 from omegaconf import DictConfig, OmegaConf
 
 from .run_record import is_rank_zero
@@ -17,6 +18,8 @@ NOISY_WARNINGS = (
 
 
 def apply_extras(cfg: DictConfig) -> None:
+    # API keys live in a git-ignored .env, never in configs that get saved with every run.
+    load_dotenv(Path(cfg.paths.root_dir) / ".env")
     extras = cfg.get("extras") or {}
     if extras.get("ignore_warnings"):
         for pattern in NOISY_WARNINGS:

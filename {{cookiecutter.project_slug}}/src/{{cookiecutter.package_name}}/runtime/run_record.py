@@ -4,7 +4,7 @@ import json
 import os
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ class RunRecord:
             },
             "tags": OmegaConf.to_container(cfg.tags) if cfg.get("tags") is not None else [],
             "output_dir": str(self.path.parent),
-            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
             "metrics": {},
         }
         self._start = time.perf_counter()
@@ -54,7 +54,7 @@ class RunRecord:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         self.data["duration_s"] = round(time.perf_counter() - self._start, 3)
-        self.data["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.data["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
         if exc is None:
             self.data["status"] = "completed"
         else:

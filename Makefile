@@ -1,0 +1,45 @@
+# make help: the menu. `make demo` and `make test` are the two set-up commands (see README.md).
+.DEFAULT_GOAL := help
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+# Installed before everything else, so that pip does not pick a multi-GB CUDA build on its own.
+TORCH ?= torch==2.13.0
+DEMO_DIR ?= demo
+# Two workers: the generated projects' suites run side by side.
+PYTEST_ARGS ?= -n 2
+# Explicit paths: ruff would otherwise read the Jinja pyproject.toml inside the template folder.
+LINTED := hooks scripts tests
+
+help:  ## Show this menu
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet $(TORCH)
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed  ## Create .venv with cookiecutter, the test tools and every project dependency
+
+demo: install  ## Bake the default project into demo/, install it in its own .venv, train it offline
+	rm -rf $(DEMO_DIR)
+	$(VENV)/bin/cookiecutter --no-input . -o $(DEMO_DIR)
+	cd $(DEMO_DIR)/* && WANDB_MODE=offline $(MAKE) --no-print-directory train TORCH="$(TORCH)" ARGS="extras.print_config=false"
+	$(PYTHON) scripts/summarise_runs.py $(DEMO_DIR)
+
+test: install  ## The template's whole test suite (what .ci/run runs)
+	WANDB_MODE=offline $(PYTHON) -m pytest $(PYTEST_ARGS)
+
+lint: install  ## ruff on the template's own code; baked projects are linted by the tests
+	$(VENV)/bin/ruff check $(LINTED) && $(VENV)/bin/ruff format --check $(LINTED)
+
+format: install  ## Rewrite the template's own code in its style
+	$(VENV)/bin/ruff check --fix $(LINTED) && $(VENV)/bin/ruff format $(LINTED)
+	$(PYTHON) scripts/format_template.py
+
+clean:  ## Remove demo/, caches (keeps .venv)
+	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+.PHONY: help install demo test lint format clean

@@ -1,0 +1,80 @@
+"""Remove what the answers switched off from the new project, then maybe git-init it.
+
+Runs inside the generated project directory; never prompts.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+# tojson escapes every quote and backslash, so this raw string always holds valid JSON,
+# and the file is valid Python (ruff checks it) before and after Jinja renders it.
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
+
+# (option, answer) -> paths, relative to the project root, that this answer removes.
+REMOVALS = {
+    ("include_slurm", "no"): [
+        "configs/hydra/launcher/slurm.yaml",
+        "configs/local/slurm_cluster.example.yaml",
+    ],
+    ("include_optuna", "no"): ["configs/hparams_search"],
+    ("include_github_actions", "no"): [".github"],
+    ("license", "none"): ["LICENSE"],
+}
+# Directories that go too when the removals above leave them empty.
+PRUNE_IF_EMPTY = ["configs/hydra/launcher"]
+
+INITIAL_COMMIT_MESSAGE = "Initial commit from the research template"
+
+
+def remove(path):
+    """Delete a file or a whole directory; a path that is already absent is fine."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def remove_switched_off(answers, root):
+    for (option, answer), paths in REMOVALS.items():
+        if answers[option] == answer:
+            for path in paths:
+                remove(root / path)
+    for directory in map(root.joinpath, PRUNE_IF_EMPTY):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+
+
+def git_init(answers, root):
+    """A repository on `main` holding the whole project as one commit by the author."""
+    if shutil.which("git") is None:
+        print(
+            "WARNING: git_init is 'yes' but git is not on PATH; skipped `git init`",
+            file=sys.stderr,
+        )
+        return
+    identity = [
+        "-c",
+        f"user.name={answers['author_name']}",
+        "-c",
+        f"user.email={answers['author_email']}",
+    ]
+    for command in (
+        ["git", "init", "-q", "-b", "main"],
+        ["git", "add", "-A"],
+        ["git", *identity, "commit", "-q", "-m", INITIAL_COMMIT_MESSAGE],
+    ):
+        subprocess.run(command, cwd=root, check=True, stdin=subprocess.DEVNULL)
+
+
+def main():
+    root = Path.cwd()
+    remove_switched_off(ANSWERS, root)
+    if ANSWERS["git_init"] == "yes":
+        git_init(ANSWERS, root)
+
+
+if __name__ == "__main__":
+    main()

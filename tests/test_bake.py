@@ -1,0 +1,147 @@
+"""Every answer of cookiecutter.json bakes a clean project, and each changes what it should."""
+
+import tomllib
+
+import pytest
+import yaml
+from conftest import BIN, CHOICES, run
+
+EVERY_ANSWER = [(key, value) for key, values in CHOICES.items() for value in values]
+
+# The default bake, file by file: a new file must be added here on purpose.
+DEFAULT_FILES = """
+.env.example .gitignore .pre-commit-config.yaml LICENSE Makefile README.md eval.py pyproject.toml train.py
+.github/workflows/ci.yaml
+configs/train.yaml configs/eval.yaml
+configs/callbacks/default.yaml configs/callbacks/early_stopping.yaml configs/callbacks/lr_monitor.yaml
+configs/callbacks/model_checkpoint.yaml configs/callbacks/model_summary.yaml configs/callbacks/none.yaml
+configs/callbacks/rich_progress_bar.yaml
+configs/data/digits.yaml
+configs/debug/anomaly.yaml configs/debug/default.yaml configs/debug/fdr.yaml configs/debug/limit.yaml
+configs/debug/overfit.yaml configs/debug/profiler.yaml
+configs/experiment/digits_cnn.yaml
+configs/extras/default.yaml
+configs/hparams_search/mlp_optuna.yaml
+configs/hydra/default.yaml configs/hydra/launcher/slurm.yaml
+configs/local/README.md configs/local/slurm_cluster.example.yaml
+configs/logger/csv.yaml configs/logger/many.yaml configs/logger/mlflow.yaml configs/logger/tensorboard.yaml
+configs/logger/wandb.yaml
+configs/model/cnn.yaml configs/model/linear.yaml configs/model/mlp.yaml
+configs/model/optimizer/adamw.yaml configs/model/optimizer/sgd.yaml
+configs/model/scheduler/cosine.yaml configs/model/scheduler/plateau.yaml
+configs/paths/default.yaml
+configs/trainer/cpu.yaml configs/trainer/ddp.yaml configs/trainer/ddp_sim.yaml configs/trainer/default.yaml
+configs/trainer/gpu.yaml configs/trainer/mps.yaml
+src/PKG/__init__.py src/PKG/callbacks/__init__.py src/PKG/data/__init__.py
+src/PKG/data/digits_datamodule.py src/PKG/loggers/__init__.py src/PKG/loggers/wandb_logger.py
+src/PKG/models/__init__.py src/PKG/models/classifier_module.py
+src/PKG/nets/__init__.py src/PKG/nets/cnn.py src/PKG/nets/linear.py src/PKG/nets/mlp.py
+src/PKG/runtime/__init__.py src/PKG/runtime/checkpoints.py src/PKG/runtime/extras.py
+src/PKG/runtime/instantiate.py src/PKG/runtime/run_dir.py src/PKG/runtime/run_record.py
+tests/conftest.py tests/test_configs.py tests/test_datamodule.py tests/test_nets.py tests/test_train.py
+""".split()
+
+
+def files_of(project) -> set[str]:
+    return {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
+
+
+def dependencies(project) -> list[str]:
+    return tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+
+
+def test_default_bake_has_exactly_the_expected_files(bake):
+    project = bake()
+    assert files_of(project) == {f.replace("PKG", "digits_research") for f in DEFAULT_FILES}
+
+
+@pytest.mark.parametrize(("key", "value"), EVERY_ANSWER, ids=[f"{k}={v}" for k, v in EVERY_ANSWER])
+def test_every_answer_bakes_a_clean_project(bake, key, value):
+    project = bake(**{key: value})
+    for path in project.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            text = path.read_text(errors="ignore")
+            assert "{{" not in text and "{%" not in text, f"unrendered Jinja in {path.relative_to(project)}"
+    run([BIN / "ruff", "check", "."], project)
+    run([BIN / "ruff", "format", "--check", "."], project)
+    # The configs compose for this answer (without training: --cfg needs no torch).
+    composed = run([BIN / "python", "train.py", "--cfg", "job"], project, PYTHONPATH="src")
+    assert "_target_" in composed.stdout
+
+
+def test_python_version_sets_requirement_ruff_target_and_ci(bake):
+    project = bake(python_version="3.13")
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["requires-python"] == ">=3.13"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py313"
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yaml").read_text())
+    assert workflow["jobs"]["test"]["steps"][1]["with"]["python-version"] == "3.13"
+
+
+@pytest.mark.parametrize(
+    ("licence", "first_line"),
+    [("MIT", "MIT License"), ("BSD-3-Clause", "BSD 3-Clause License"), ("Apache-2.0", "Apache License")],
+)
+def test_licence_file_and_metadata(bake, licence, first_line):
+    project = bake(license=licence, author_name="Ada Lovelace")
+    text = (project / "LICENSE").read_text()
+    assert text.strip().startswith(first_line) and "Ada Lovelace" in text
+    assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["license"] == licence
+
+
+def test_no_licence_means_no_file_and_no_metadata(bake):
+    project = bake(license="none")
+    assert not (project / "LICENSE").exists()
+    assert "license" not in tomllib.loads((project / "pyproject.toml").read_text())["project"]
+
+
+@pytest.mark.parametrize("logger", CHOICES["default_logger"])
+def test_default_logger_is_composed_and_installed(bake, logger):
+    project = bake(default_logger=logger)
+    defaults = yaml.safe_load((project / "configs/train.yaml").read_text())["defaults"]
+    assert {"logger": logger} in defaults
+    composed = run([BIN / "python", "train.py", "--cfg", "job", "-p", "logger"], project, PYTHONPATH="src")
+    assert f"{logger}:" in composed.stdout
+    needs = {"tensorboard": "tensorboard", "mlflow": "mlflow"}
+    if logger in needs:
+        assert any(dep.startswith(needs[logger]) for dep in dependencies(project))
+
+
+def test_slurm_option(bake):
+    with_slurm, without = bake(include_slurm="yes"), bake(include_slurm="no", project_name="No Slurm")
+    assert any(dep.startswith("hydra-submitit-launcher") for dep in dependencies(with_slurm))
+    launcher = run(
+        [BIN / "python", "train.py", "hydra/launcher=slurm", "--cfg", "hydra", "-p", "hydra.launcher"],
+        with_slurm,
+        PYTHONPATH="src",
+    )
+    assert "SlurmLauncher" in launcher.stdout and "tasks_per_node" in launcher.stdout
+    assert not any(dep.startswith("hydra-submitit-launcher") for dep in dependencies(without))
+    assert not (without / "configs/hydra/launcher").exists()
+    assert not (without / "configs/local/slurm_cluster.example.yaml").exists()
+    assert "hydra/launcher=slurm" not in (without / "README.md").read_text()
+
+
+def test_optuna_option(bake):
+    with_optuna, without = bake(include_optuna="yes"), bake(include_optuna="no", project_name="No Optuna")
+    assert any(dep.startswith("hydra-optuna-sweeper") for dep in dependencies(with_optuna))
+    sweeper = run(
+        [BIN / "python", "train.py", "hparams_search=mlp_optuna", "--cfg", "hydra", "-p", "hydra.sweeper"],
+        with_optuna,
+        PYTHONPATH="src",
+    )
+    assert "OptunaSweeper" in sweeper.stdout and "model.optimizer.lr" in sweeper.stdout
+    assert not any(dep.startswith("hydra-optuna-sweeper") for dep in dependencies(without))
+    assert not (without / "configs/hparams_search").exists()
+    assert "hparams_search" not in (without / "configs/train.yaml").read_text()
+    assert "hparams_search" not in (without / "README.md").read_text()
+
+
+def test_github_actions_option(bake):
+    with_ci, without = (
+        bake(include_github_actions="yes"),
+        bake(include_github_actions="no", project_name="No CI"),
+    )
+    workflow = yaml.safe_load((with_ci / ".github/workflows/ci.yaml").read_text())
+    assert [step.get("run") for step in workflow["jobs"]["test"]["steps"]][-1] == "make test"
+    assert not (without / ".github").exists()

@@ -1,0 +1,64 @@
+"""Configs composed as `python train.py` composes them, with every output in a temporary directory."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+import train  # noqa: F401  (sets PROJECT_ROOT and registers the resolvers the configs use)
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+# With a W&B key but no network, wandb.init blocks for about 100 s.
+os.environ["WANDB_MODE"] = "offline"
+
+
+def config_options(group: str) -> list[str]:
+    """Every option of a config group, e.g. ["cnn", "linear", "mlp"] for "model"."""
+    return sorted(path.stem for path in (CONFIGS / group).glob("*.yaml"))
+
+
+def compose_config(config_name: str, overrides: list[str], output_dir: Path) -> DictConfig:
+    """The task config Hydra would pass to `main`, with its output directory set to `output_dir`."""
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        cfg = compose(
+            config_name, overrides=[*overrides, f"paths.log_dir={output_dir}/logs"], return_hydra_config=True
+        )
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = str(output_dir)
+        cfg.hydra.job.num = 0
+    HydraConfig.instance().set_config(cfg)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
+
+
+@pytest.fixture
+def make_config(tmp_path):
+    def make(*overrides: str, config_name: str = "train") -> DictConfig:
+        return compose_config(config_name, list(overrides), tmp_path / "run")
+
+    return make
+
+
+def run_script(script: str, *overrides: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run `python <script> <overrides>` from the project root, as a user would."""
+    result = subprocess.run(
+        [sys.executable, script, *overrides, "extras.print_config=false"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WANDB_MODE": "offline"},
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{script} {' '.join(overrides)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    return result

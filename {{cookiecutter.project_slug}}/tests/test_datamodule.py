@@ -1,0 +1,64 @@
+"""The digits splits: sizes, shapes, no shared samples, and independence from the run's seed."""
+
+import lightning as L
+import pytest
+import torch
+
+from {{ cookiecutter.package_name }}.data.digits_datamodule import DigitsDataModule
+
+
+@pytest.fixture(scope="module")
+def datamodule():
+    dm = DigitsDataModule(batch_size=32)
+    dm.setup()
+    return dm
+
+
+def _rows(dataset) -> set[bytes]:
+    return {x.numpy().tobytes() for x, _ in dataset}
+
+
+def test_split_sizes(datamodule):
+    assert [len(d) for d in (datamodule.train_set, datamodule.val_set, datamodule.test_set)] == [
+        1257,
+        270,
+        270,
+    ]
+
+
+def test_batches_have_the_declared_shape(datamodule):
+    x, y = next(iter(datamodule.train_dataloader()))
+    assert x.shape == (32, *datamodule.input_shape) and x.dtype == torch.float32
+    assert y.shape == (32,) and int(y.max()) < datamodule.num_classes
+
+
+def test_splits_share_no_sample(datamodule):
+    train, val, test = (_rows(d) for d in (datamodule.train_set, datamodule.val_set, datamodule.test_set))
+    # digits has a handful of exact duplicate images; a split by index must not add any more.
+    assert len(train & test) <= 3 and len(train & val) <= 3 and len(val & test) <= 3
+
+
+def test_every_class_is_in_every_split(datamodule):
+    for dataset in (datamodule.train_set, datamodule.val_set, datamodule.test_set):
+        assert set(dataset.tensors[1].tolist()) == set(range(10))
+
+
+def test_normalisation_uses_training_statistics(datamodule):
+    train_x = datamodule.train_set.tensors[0]
+    assert abs(float(train_x.mean())) < 1e-4 and abs(float(train_x.std()) - 1) < 1e-2
+
+
+def test_split_does_not_depend_on_the_run_seed():
+    test_sets = []
+    for seed in (1, 2):
+        L.seed_everything(seed)
+        dm = DigitsDataModule()
+        dm.setup()
+        test_sets.append(dm.test_set.tensors[0])
+    assert torch.equal(*test_sets)
+
+
+def test_split_seed_changes_the_split():
+    first, second = DigitsDataModule(split_seed=0), DigitsDataModule(split_seed=1)
+    first.setup(), second.setup()
+    assert not torch.equal(first.test_set.tensors[0], second.test_set.tensors[0])
