@@ -19,7 +19,7 @@ REMOVALS = {
         "configs/hydra/launcher/slurm.yaml",
         "configs/local/slurm_cluster.example.yaml",
     ],
-    ("include_optuna", "no"): ["configs/hparams_search"],
+    ("include_optuna", "no"): ["configs/hparams_search", "tests/test_hparams_search.py"],
     ("include_github_actions", "no"): [".github"],
     ("license", "none"): ["LICENSE"],
 }

@@ -38,7 +38,8 @@ src/PKG/models/__init__.py src/PKG/models/classifier_module.py
 src/PKG/nets/__init__.py src/PKG/nets/cnn.py src/PKG/nets/linear.py src/PKG/nets/mlp.py
 src/PKG/runtime/__init__.py src/PKG/runtime/checkpoints.py src/PKG/runtime/extras.py
 src/PKG/runtime/instantiate.py src/PKG/runtime/run_dir.py src/PKG/runtime/run_record.py
-tests/conftest.py tests/test_configs.py tests/test_datamodule.py tests/test_nets.py tests/test_train.py
+tests/conftest.py tests/test_configs.py tests/test_datamodule.py tests/test_hparams_search.py
+tests/test_loggers.py tests/test_nets.py tests/test_readme.py tests/test_train.py
 """.split()
 
 
@@ -133,6 +134,7 @@ def test_optuna_option(bake):
     assert "OptunaSweeper" in sweeper.stdout and "model.optimizer.lr" in sweeper.stdout
     assert not any(dep.startswith("hydra-optuna-sweeper") for dep in dependencies(without))
     assert not (without / "configs/hparams_search").exists()
+    assert not (without / "tests/test_hparams_search.py").exists()
     assert "hparams_search" not in (without / "configs/train.yaml").read_text()
     assert "hparams_search" not in (without / "README.md").read_text()
 

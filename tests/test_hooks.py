@@ -67,7 +67,7 @@ SWITCHES = [
         "no",
         ["configs/hydra/launcher", "configs/local/slurm_cluster.example.yaml"],
     ),
-    ("include_optuna", "no", ["configs/hparams_search"]),
+    ("include_optuna", "no", ["configs/hparams_search", "tests/test_hparams_search.py"]),
     ("include_github_actions", "no", [".github"]),
     ("license", "none", ["LICENSE"]),
 ]

@@ -38,6 +38,8 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], str | None]:
     from {{ cookiecutter.package_name }}.runtime.instantiate import finish_loggers, instantiate_all
 
     apply_extras(cfg)
+    # Resolved first: a missing checkpoint should stop the run before any work is done.
+    resume_from = resume_checkpoint(cfg.ckpt_path, cfg.paths.output_dir)
     L.seed_everything(cfg.seed, workers=True)
 
     datamodule = instantiate(cfg.data)
@@ -51,9 +53,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], str | None]:
     metrics: dict[str, float] = {}
     try:
         if cfg.train:
-            trainer.fit(
-                model, datamodule=datamodule, ckpt_path=resume_checkpoint(cfg.ckpt_path, cfg.paths.output_dir)
-            )
+            trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
             metrics.update(_as_floats(trainer.callback_metrics))
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if cfg.test:

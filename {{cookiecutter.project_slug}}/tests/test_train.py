@@ -48,6 +48,19 @@ def test_logger_writes_its_files(make_config, tmp_path, logger):
     assert list((tmp_path / "run").glob(LOGGER_FILES[logger])), f"logger={logger} wrote nothing"
 
 
+def test_overfit_learns_its_batches(make_config):
+    metrics, _ = train(
+        make_config("debug=overfit", "trainer.max_epochs=30", "callbacks.rich_progress_bar=null")
+    )
+    assert metrics["train/acc"] >= 0.99
+
+
+@pytest.mark.parametrize("debug", ["profiler", "anomaly"])
+def test_debug_config_runs(make_config, debug):
+    metrics, _ = train(make_config(f"debug={debug}", "callbacks.rich_progress_bar=null"))
+    assert "test/acc" in metrics
+
+
 def test_defaults_learn_digits(make_config):
     metrics, best = train(make_config("trainer.max_epochs=10", "callbacks.rich_progress_bar=null"))
     assert metrics["test/acc"] >= 0.93 and Path(best).is_file()

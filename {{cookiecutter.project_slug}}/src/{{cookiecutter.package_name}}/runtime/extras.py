@@ -1,5 +1,6 @@
 """Run-wide settings that are not part of the method: secrets, warnings, config printing."""
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -14,6 +15,7 @@ NOISY_WARNINGS = (
     ".*The `srun` command is available on your system but is not used.*",
     ".*GPU available but not used.*",
     ".*Checkpoint directory .* exists and is not empty.*",
+    r".*isinstance\(treespec, LeafSpec\)` is deprecated.*",
 )
 
 
@@ -21,11 +23,19 @@ def apply_extras(cfg: DictConfig) -> None:
     # API keys live in a git-ignored .env, never in configs that get saved with every run.
     load_dotenv(Path(cfg.paths.root_dir) / ".env")
     extras = cfg.get("extras") or {}
+    print_each_log_line_once()
     if extras.get("ignore_warnings"):
         for pattern in NOISY_WARNINGS:
             warnings.filterwarnings("ignore", message=pattern)
     if extras.get("print_config") and is_rank_zero():
         print_config_tree(cfg, save_to=Path(cfg.paths.output_dir) / "config_tree.log")
+
+
+def print_each_log_line_once() -> None:
+    """Lightning's package logger has its own console handler; Hydra's root handlers (console and
+    the run's log file) already receive every record, so without this each line shows twice."""
+    if logging.getLogger().handlers:
+        logging.getLogger("lightning").handlers.clear()
 
 
 def print_config_tree(cfg: DictConfig, save_to: Path | None = None) -> None:

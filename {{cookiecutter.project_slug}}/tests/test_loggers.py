@@ -1,0 +1,34 @@
+"""W&B must never block or prompt: offline, with one notice line, when no key is configured."""
+
+import pytest
+
+from {{ cookiecutter.package_name }}.loggers.wandb_logger import has_wandb_key, wandb_logger
+
+
+@pytest.fixture
+def no_wandb_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+
+
+def test_without_a_key_wandb_logs_offline_and_says_so(no_wandb_key, tmp_path, capsys):
+    assert not has_wandb_key()
+    logger = wandb_logger(project="test", save_dir=str(tmp_path))
+    assert logger._wandb_init["mode"] == "offline"
+    notice = [line for line in capsys.readouterr().out.splitlines() if line.startswith("W&B:")]
+    assert len(notice) == 1 and "offline" in notice[0]
+
+
+def test_a_key_in_the_environment_means_online(no_wandb_key, monkeypatch, tmp_path):
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    assert has_wandb_key()
+    assert wandb_logger(project="test", save_dir=str(tmp_path))._wandb_init["mode"] is None
+
+
+def test_an_explicit_mode_wins(no_wandb_key, tmp_path):
+    assert (
+        wandb_logger(project="test", save_dir=str(tmp_path), mode="disabled")._wandb_init["mode"]
+        == "disabled"
+    )
