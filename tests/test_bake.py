@@ -10,36 +10,99 @@ EVERY_ANSWER = [(key, value) for key, values in CHOICES.items() for value in val
 
 # The default bake, file by file: a new file must be added here on purpose.
 DEFAULT_FILES = """
-.env.example .gitignore .pre-commit-config.yaml LICENSE Makefile README.md eval.py pyproject.toml train.py
+.env.example
 .github/workflows/ci.yaml
-configs/train.yaml configs/eval.yaml
-configs/callbacks/default.yaml configs/callbacks/early_stopping.yaml configs/callbacks/lr_monitor.yaml
-configs/callbacks/model_checkpoint.yaml configs/callbacks/model_summary.yaml configs/callbacks/none.yaml
+.gitignore
+.pre-commit-config.yaml
+LICENSE
+Makefile
+README.md
+configs/callbacks/default.yaml
+configs/callbacks/early_stopping.yaml
+configs/callbacks/epoch_history.yaml
+configs/callbacks/lr_monitor.yaml
+configs/callbacks/model_checkpoint.yaml
+configs/callbacks/model_summary.yaml
+configs/callbacks/none.yaml
 configs/callbacks/rich_progress_bar.yaml
 configs/data/digits.yaml
-configs/debug/anomaly.yaml configs/debug/default.yaml configs/debug/fdr.yaml configs/debug/limit.yaml
-configs/debug/overfit.yaml configs/debug/profiler.yaml
+configs/debug/anomaly.yaml
+configs/debug/default.yaml
+configs/debug/fdr.yaml
+configs/debug/limit.yaml
+configs/debug/overfit.yaml
+configs/debug/profiler.yaml
+configs/eval.yaml
+configs/experiment/ablation_baseline.yaml
+configs/experiment/ablation_no_batchnorm.yaml
+configs/experiment/ablation_no_dropout.yaml
+configs/experiment/ablation_sgd.yaml
 configs/experiment/digits_cnn.yaml
 configs/extras/default.yaml
 configs/hparams_search/mlp_optuna.yaml
-configs/hydra/default.yaml configs/hydra/launcher/slurm.yaml
-configs/local/README.md configs/local/slurm_cluster.example.yaml
-configs/logger/csv.yaml configs/logger/many.yaml configs/logger/mlflow.yaml configs/logger/tensorboard.yaml
+configs/hydra/default.yaml
+configs/hydra/launcher/slurm.yaml
+configs/local/README.md
+configs/local/slurm_cluster.example.yaml
+configs/logger/csv.yaml
+configs/logger/many.yaml
+configs/logger/mlflow.yaml
+configs/logger/tensorboard.yaml
 configs/logger/wandb.yaml
-configs/model/cnn.yaml configs/model/linear.yaml configs/model/mlp.yaml
-configs/model/optimizer/adamw.yaml configs/model/optimizer/sgd.yaml
-configs/model/scheduler/cosine.yaml configs/model/scheduler/plateau.yaml
+configs/model/cnn.yaml
+configs/model/linear.yaml
+configs/model/mlp.yaml
+configs/model/optimizer/adamw.yaml
+configs/model/optimizer/sgd.yaml
+configs/model/scheduler/cosine.yaml
+configs/model/scheduler/plateau.yaml
 configs/paths/default.yaml
-configs/trainer/cpu.yaml configs/trainer/ddp.yaml configs/trainer/ddp_sim.yaml configs/trainer/default.yaml
-configs/trainer/gpu.yaml configs/trainer/mps.yaml
-src/PKG/__init__.py src/PKG/callbacks/__init__.py src/PKG/data/__init__.py
-src/PKG/data/digits_datamodule.py src/PKG/loggers/__init__.py src/PKG/loggers/wandb_logger.py
-src/PKG/models/__init__.py src/PKG/models/classifier_module.py
-src/PKG/nets/__init__.py src/PKG/nets/cnn.py src/PKG/nets/linear.py src/PKG/nets/mlp.py
-src/PKG/runtime/__init__.py src/PKG/runtime/checkpoints.py src/PKG/runtime/extras.py
-src/PKG/runtime/instantiate.py src/PKG/runtime/run_dir.py src/PKG/runtime/run_record.py
-tests/conftest.py tests/test_configs.py tests/test_datamodule.py tests/test_hparams_search.py
-tests/test_loggers.py tests/test_nets.py tests/test_readme.py tests/test_train.py
+configs/train.yaml
+configs/trainer/cpu.yaml
+configs/trainer/ddp.yaml
+configs/trainer/ddp_sim.yaml
+configs/trainer/default.yaml
+configs/trainer/gpu.yaml
+configs/trainer/mps.yaml
+eval.py
+pyproject.toml
+report.py
+src/PKG/__init__.py
+src/PKG/callbacks/__init__.py
+src/PKG/callbacks/epoch_history.py
+src/PKG/data/__init__.py
+src/PKG/data/digits_datamodule.py
+src/PKG/loggers/__init__.py
+src/PKG/loggers/config_logging.py
+src/PKG/loggers/csv_logger.py
+src/PKG/loggers/wandb_logger.py
+src/PKG/models/__init__.py
+src/PKG/models/classifier_module.py
+src/PKG/nets/__init__.py
+src/PKG/nets/cnn.py
+src/PKG/nets/linear.py
+src/PKG/nets/mlp.py
+src/PKG/reporting/__init__.py
+src/PKG/reporting/plots.py
+src/PKG/reporting/runs.py
+src/PKG/reporting/statistics.py
+src/PKG/reporting/tables.py
+src/PKG/runtime/__init__.py
+src/PKG/runtime/checkpoints.py
+src/PKG/runtime/extras.py
+src/PKG/runtime/instantiate.py
+src/PKG/runtime/run_dir.py
+src/PKG/runtime/run_record.py
+tests/conftest.py
+tests/test_configs.py
+tests/test_datamodule.py
+tests/test_hparams_search.py
+tests/test_loggers.py
+tests/test_nets.py
+tests/test_readme.py
+tests/test_report.py
+tests/test_train.py
+train.py
 """.split()
 
 

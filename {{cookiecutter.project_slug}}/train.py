@@ -14,13 +14,18 @@ from omegaconf import DictConfig
 os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
 from {{ cookiecutter.package_name }}.runtime.run_dir import register_resolvers  # noqa: E402
-from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord  # noqa: E402
+from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord, completed_sweep_job  # noqa: E402
 
 register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train")
 def main(cfg: DictConfig) -> float | None:
+    earlier = completed_sweep_job()
+    if earlier is not None:
+        # Re-running a sweep in its old directory finishes what crashed, and repeats nothing else.
+        print(f"Skipping {earlier['output_dir']}: completed in an earlier run of this sweep")
+        return earlier["metrics"].get(cfg.get("optimized_metric"))
     with RunRecord(cfg) as record:
         metrics, best_checkpoint = train(cfg)
         record.complete(metrics, best_checkpoint=best_checkpoint)
@@ -33,6 +38,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], str | None]:
     import lightning as L
     from hydra.utils import instantiate
 
+    from {{ cookiecutter.package_name }}.loggers.config_logging import log_config
     from {{ cookiecutter.package_name }}.runtime.checkpoints import resume_checkpoint
     from {{ cookiecutter.package_name }}.runtime.extras import apply_extras
     from {{ cookiecutter.package_name }}.runtime.instantiate import finish_loggers, instantiate_all
@@ -49,6 +55,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], str | None]:
         callbacks=instantiate_all(cfg.get("callbacks")),
         logger=instantiate_all(cfg.get("logger")) or False,
     )
+    log_config(trainer.loggers, cfg)
 
     metrics: dict[str, float] = {}
     try:

@@ -62,3 +62,21 @@ def test_split_seed_changes_the_split():
     first, second = DigitsDataModule(split_seed=0), DigitsDataModule(split_seed=1)
     first.setup(), second.setup()
     assert not torch.equal(first.test_set.tensors[0], second.test_set.tensors[0])
+
+
+def test_k_folds_partition_the_non_test_data_and_keep_the_test_split():
+    folds = [DigitsDataModule(num_folds=5, fold=i) for i in range(5)]
+    for dm in folds:
+        dm.setup()
+    validation = [_rows(dm.val_set) for dm in folds]
+    # Each non-test sample is validated exactly once (up to digits' few duplicate images).
+    assert sum(len(v) for v in validation) == 1257 + 270
+    assert all(len(a & b) <= 3 for i, a in enumerate(validation) for b in validation[i + 1 :])
+    raw_test = [dm.test_set.tensors[0] * dm.std + dm.mean for dm in folds]
+    assert all(torch.allclose(x, raw_test[0], atol=1e-4) for x in raw_test)
+
+
+@pytest.mark.parametrize(("num_folds", "fold"), [(5, 5), (5, -1), (1, 0)])
+def test_an_impossible_fold_is_a_clear_error(num_folds, fold):
+    with pytest.raises(ValueError, match=rf"data.fold={fold} with data.num_folds={num_folds}"):
+        DigitsDataModule(num_folds=num_folds, fold=fold)

@@ -1,8 +1,15 @@
 """W&B must never block or prompt: offline, with one notice line, when no key is configured."""
 
 import pytest
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import open_dict, read_write
 
-from {{ cookiecutter.package_name }}.loggers.wandb_logger import has_wandb_key, wandb_logger
+from {{ cookiecutter.package_name }}.loggers.wandb_logger import (
+    has_wandb_key,
+    sweep_group_and_job_name,
+    wandb_logger,
+)
 
 
 @pytest.fixture
@@ -32,3 +39,23 @@ def test_an_explicit_mode_wins(no_wandb_key, tmp_path):
         wandb_logger(project="test", save_dir=str(tmp_path), mode="disabled")._wandb_init["mode"]
         == "disabled"
     )
+
+
+def test_sweep_jobs_share_a_group_named_after_the_sweep(make_config, tmp_path):
+    make_config()
+    hydra_cfg = HydraConfig.get()
+    with read_write(hydra_cfg), open_dict(hydra_cfg):
+        hydra_cfg.mode = RunMode.MULTIRUN
+        hydra_cfg.sweep.dir = str(tmp_path / "2026-01-01_12-00-00_000001")
+        hydra_cfg.runtime.output_dir = str(tmp_path / "2026-01-01_12-00-00_000001" / "3_seed=2")
+    assert sweep_group_and_job_name() == ("2026-01-01_12-00-00_000001", "3_seed=2")
+    logger = wandb_logger(project="test", save_dir=str(tmp_path), mode="disabled")
+    assert (logger._wandb_init["group"], logger._wandb_init["name"]) == (
+        "2026-01-01_12-00-00_000001",
+        "3_seed=2",
+    )
+
+
+def test_a_single_run_is_named_after_its_directory(make_config, tmp_path):
+    make_config()
+    assert sweep_group_and_job_name() == (None, "run")

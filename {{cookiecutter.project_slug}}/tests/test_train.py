@@ -48,6 +48,19 @@ def test_logger_writes_its_files(make_config, tmp_path, logger):
     assert list((tmp_path / "run").glob(LOGGER_FILES[logger])), f"logger={logger} wrote nothing"
 
 
+def test_the_resolved_config_is_logged(make_config, tmp_path):
+    train(make_config("logger=csv", "debug=limit", "model=cnn"))
+    assert "nets.cnn.CNN" in (tmp_path / "run" / "csv" / "hparams.yaml").read_text()
+
+
+def test_every_epoch_is_kept_in_history(make_config, tmp_path):
+    train(make_config("debug=limit"))
+    lines = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    assert header[0] == "epoch" and {"val/acc", "val/loss", "train/loss"} <= set(header)
+    assert [line.split(",")[0] for line in lines[1:]] == ["0", "1", "2"]
+
+
 def test_overfit_learns_its_batches(make_config):
     metrics, _ = train(
         make_config("debug=overfit", "trainer.max_epochs=30", "callbacks.rich_progress_bar=null")
@@ -119,11 +132,82 @@ def test_resume_last_without_any_run_fails_clearly(tmp_path):
     assert read_run(run_dir)["status"] == "failed"
 
 
-def test_sweep_runs_every_job_in_its_own_directory(tmp_path):
-    run_script("train.py", "-m", "seed=1,2", "debug=limit", f"paths.log_dir={tmp_path}")
-    runs = [read_run(path.parent) for path in sorted(tmp_path.glob("debug/multiruns/*/*/run.json"))]
-    assert [(run["seed"], run["status"]) for run in runs] == [(1, "completed"), (2, "completed")]
-    assert all(run["overrides"][0] == f"seed={run['seed']}" for run in runs)
+def sweep_runs(sweep_dir: Path) -> list[dict]:
+    return [read_run(path.parent) for path in sorted(sweep_dir.glob("*/run.json"))]
+
+
+def test_sweep_runs_every_job_in_a_directory_named_by_its_overrides(tmp_path):
+    run_script(
+        "train.py", "-m", "seed=1,2", "model/optimizer=adamw,sgd", "debug=limit", f"paths.log_dir={tmp_path}"
+    )
+    (sweep_dir,) = (tmp_path / "debug" / "multiruns").iterdir()
+    names = sorted(path.parent.name for path in sweep_dir.glob("*/run.json"))
+    swept = ["model-optimizer=adamw,seed=1", "model-optimizer=sgd,seed=1", "model-optimizer=adamw,seed=2"]
+    swept.append("model-optimizer=sgd,seed=2")
+    # Every override is in the name (debug=limit too), '/' replaced so that it stays one directory.
+    assert [name.split("_", 1)[0] for name in names] == ["0", "1", "2", "3"]
+    assert all(name.endswith(pair) for name, pair in zip(names, swept, strict=True))
+    runs = sweep_runs(sweep_dir)
+    assert [(run["seed"], run["status"]) for run in runs] == [
+        (1, "completed"),
+        (1, "completed"),
+        (2, "completed"),
+        (2, "completed"),
+    ]
+
+
+def test_joblib_launcher_runs_jobs_in_parallel_processes(tmp_path):
+    run_script(
+        "train.py", "-m", "hydra/launcher=joblib", "seed=1,2", "debug=limit", f"paths.log_dir={tmp_path}"
+    )
+    (sweep_dir,) = (tmp_path / "debug" / "multiruns").iterdir()
+    assert [run["status"] for run in sweep_runs(sweep_dir)] == ["completed", "completed"]
+
+
+def test_ablation_experiments_sweep_with_glob(tmp_path):
+    run_script("train.py", "-m", "experiment=glob(ablation_*)", "debug=limit", f"paths.log_dir={tmp_path}")
+    (sweep_dir,) = (tmp_path / "debug" / "multiruns").iterdir()
+    runs = sweep_runs(sweep_dir)
+    assert sorted(run["choices"]["experiment"] for run in runs) == [
+        "ablation_baseline",
+        "ablation_no_batchnorm",
+        "ablation_no_dropout",
+        "ablation_sgd",
+    ]
+    assert all(run["status"] == "completed" for run in runs)
+
+
+def test_a_failing_job_does_not_hide_the_others(tmp_path):
+    # A negative learning rate makes the optimizer refuse to start.
+    result = run_script(
+        "train.py",
+        "-m",
+        "model.optimizer.lr=0.003,-1",
+        "debug=limit",
+        f"paths.log_dir={tmp_path}",
+        check=False,
+    )
+    assert result.returncode != 0
+    (sweep_dir,) = (tmp_path / "debug" / "multiruns").iterdir()
+    runs = sweep_runs(sweep_dir)
+    assert [run["status"] for run in runs] == ["completed", "failed"]
+    assert "learning rate" in runs[1]["error"].lower()
+
+
+def test_rerun_sweep_skips_completed_jobs_and_resumes_unfinished_ones(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    command = ["-m", "seed=1,2", "debug=limit", f"paths.log_dir={tmp_path}", f"hydra.sweep.dir={sweep_dir}"]
+    run_script("train.py", *command)
+    # Make job 1 look as if it was killed mid-run: status still "running", a last.ckpt on disk.
+    (crashed,) = sweep_dir.glob("1_*seed=2")
+    record = read_run(crashed)
+    (crashed / "run.json").write_text(json.dumps({**record, "status": "running", "metrics": {}}))
+
+    rerun = run_script("train.py", *command)
+    (finished,) = sweep_dir.glob("0_*seed=1")
+    assert f"Skipping {finished}" in rerun.stdout
+    assert f"Resuming unfinished sweep job from {crashed / 'checkpoints' / 'last.ckpt'}" in rerun.stdout
+    assert [run["status"] for run in sweep_runs(sweep_dir)] == ["completed", "completed"]
 
 
 def test_ddp_sim_trains_with_two_processes(tmp_path):
@@ -131,6 +215,7 @@ def test_ddp_sim_trains_with_two_processes(tmp_path):
     run_script(
         "train.py",
         "trainer=ddp_sim",
+        "logger=csv",
         "trainer.max_epochs=1",
         "+trainer.limit_train_batches=4",
         "callbacks.rich_progress_bar=null",
@@ -139,3 +224,6 @@ def test_ddp_sim_trains_with_two_processes(tmp_path):
     )
     run = read_run(run_dir)
     assert run["status"] == "completed" and "test/acc" in run["metrics"]
+    # Fit and test ran in different spawned processes; both must be in the one metrics.csv.
+    header = (run_dir / "csv" / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"val/acc", "train/loss", "test/acc"} <= set(header)

@@ -3,7 +3,7 @@
 import lightning as L
 import torch
 from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from torch.utils.data import DataLoader, TensorDataset
 
 
@@ -12,6 +12,8 @@ class DigitsDataModule(L.LightningDataModule):
 
     The split depends on `split_seed` only, never on the run's seed: seeds vary the training,
     not which samples are tested. Normalisation statistics come from the training split alone.
+    With `num_folds=K`, validation is fold `fold` (0..K-1) of a stratified K-fold split of
+    everything but the test split, which stays the same for every fold.
     """
 
     input_shape = (1, 8, 8)
@@ -25,8 +27,15 @@ class DigitsDataModule(L.LightningDataModule):
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
         split_seed: int = 0,
+        num_folds: int | None = None,
+        fold: int = 0,
     ) -> None:
         super().__init__()
+        if num_folds is not None and not (num_folds >= 2 and 0 <= fold < num_folds):
+            raise ValueError(
+                f"data.fold={fold} with data.num_folds={num_folds}: need num_folds >= 2 and fold in "
+                f"0..{max(num_folds, 2) - 1}"
+            )
         self.save_hyperparameters(logger=False)
         self.train_set: TensorDataset | None = None
         self.val_set: TensorDataset | None = None
@@ -37,9 +46,10 @@ class DigitsDataModule(L.LightningDataModule):
             return
         x, y = load_digits(return_X_y=True)
         splits = self._stratified_split(x, y)
-        mean, std = splits["train"][0].mean(), splits["train"][0].std()
+        # Kept to undo the normalisation, e.g. to show images.
+        self.mean, self.std = float(splits["train"][0].mean()), float(splits["train"][0].std())
         self.train_set, self.val_set, self.test_set = (
-            self._to_dataset(xs, ys, mean, std) for xs, ys in splits.values()
+            self._to_dataset(xs, ys, self.mean, self.std) for xs, ys in splits.values()
         )
 
     def _stratified_split(self, x, y) -> dict:
@@ -47,11 +57,21 @@ class DigitsDataModule(L.LightningDataModule):
         x_rest, x_test, y_rest, y_test = train_test_split(
             x, y, test_size=hp.test_fraction, stratify=y, random_state=hp.split_seed
         )
-        # The validation fraction is of the whole data set, not of what the test split left.
-        val_size = hp.val_fraction / (1.0 - hp.test_fraction)
-        x_train, x_val, y_train, y_val = train_test_split(
-            x_rest, y_rest, test_size=val_size, stratify=y_rest, random_state=hp.split_seed
-        )
+        if hp.num_folds is None:
+            # The validation fraction is of the whole data set, not of what the test split left.
+            val_size = hp.val_fraction / (1.0 - hp.test_fraction)
+            x_train, x_val, y_train, y_val = train_test_split(
+                x_rest, y_rest, test_size=val_size, stratify=y_rest, random_state=hp.split_seed
+            )
+        else:
+            folds = StratifiedKFold(n_splits=hp.num_folds, shuffle=True, random_state=hp.split_seed)
+            train_idx, val_idx = list(folds.split(x_rest, y_rest))[hp.fold]
+            x_train, x_val, y_train, y_val = (
+                x_rest[train_idx],
+                x_rest[val_idx],
+                y_rest[train_idx],
+                y_rest[val_idx],
+            )
         return {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)}
 
     def _to_dataset(self, x, y, mean: float, std: float) -> TensorDataset:

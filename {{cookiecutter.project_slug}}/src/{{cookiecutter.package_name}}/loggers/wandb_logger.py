@@ -6,7 +6,10 @@ blocks for about 100 s before failing.
 
 import netrc
 import os
+from pathlib import Path
 
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from lightning.pytorch.loggers import WandbLogger
 
 
@@ -19,11 +22,26 @@ def has_wandb_key() -> bool:
         return False
 
 
-def wandb_logger(mode: str | None = None, **kwargs) -> WandbLogger:
-    """`mode` is W&B's own (online/offline/disabled); None means online if a key is configured."""
+def sweep_group_and_job_name() -> tuple[str | None, str | None]:
+    """In a sweep: the sweep directory's name (one W&B group per sweep) and the job directory's."""
+    if not HydraConfig.initialized():
+        return None, None
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        return None, Path(hydra_cfg.runtime.output_dir).name
+    return Path(hydra_cfg.sweep.dir).name, Path(hydra_cfg.runtime.output_dir).name
+
+
+def wandb_logger(mode: str | None = None, group: str | None = None, name: str | None = None, **kwargs):
+    """`mode` is W&B's own (online/offline/disabled); None means online if a key is configured.
+
+    `group` and `name` default to the sweep's and the job's directory names, so that the runs of
+    one sweep sit together in W&B and each can be traced back to its directory.
+    """
     mode = mode or os.environ.get("WANDB_MODE")
     if mode is None and not has_wandb_key():
         mode = "offline"
         print("W&B: no API key (WANDB_API_KEY or `wandb login`), logging offline; `wandb sync` later.")
+    sweep_group, job_name = sweep_group_and_job_name()
     # Passed to wandb.init, not set in os.environ, so it cannot leak into the next job of a sweep.
-    return WandbLogger(mode=mode, **kwargs)
+    return WandbLogger(mode=mode, group=group or sweep_group, name=name or job_name, **kwargs)

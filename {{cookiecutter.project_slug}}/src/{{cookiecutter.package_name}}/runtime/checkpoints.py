@@ -5,6 +5,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from .run_dir import LAST_CHECKPOINT
+from .run_record import in_sweep
 
 
 class CheckpointNotFound(FileNotFoundError):
@@ -12,11 +13,18 @@ class CheckpointNotFound(FileNotFoundError):
 
 
 def resume_checkpoint(ckpt_path: str | None, output_dir: str) -> str | None:
-    """`ckpt_path=last` means this run directory's `last.ckpt` (the resolver picked the directory)."""
+    """`ckpt_path=last` means this run directory's `last.ckpt` (the resolver picked the directory).
+
+    A sweep job re-run in its old directory (same command, same `hydra.sweep.dir`) continues from
+    its `last.ckpt` without being asked: that is how a crashed sweep is finished.
+    """
+    last = Path(output_dir) / LAST_CHECKPOINT
+    if ckpt_path is None and in_sweep() and last.is_file():
+        print(f"Resuming unfinished sweep job from {last}")
+        return str(last)
     if ckpt_path is None:
         return None
     if ckpt_path == "last":
-        last = Path(output_dir) / LAST_CHECKPOINT
         if not last.is_file():
             raise CheckpointNotFound(
                 f"ckpt_path=last: no {LAST_CHECKPOINT} in {output_dir} and no earlier run of this "

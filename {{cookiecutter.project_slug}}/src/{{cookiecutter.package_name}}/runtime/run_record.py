@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 
@@ -18,6 +19,21 @@ def is_rank_zero() -> bool:
         if var in os.environ:
             return int(os.environ[var]) == 0
     return True
+
+
+def in_sweep() -> bool:
+    return HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def completed_sweep_job() -> dict[str, Any] | None:
+    """When a sweep is re-run in the same directory: this job's earlier record, if it completed."""
+    if not in_sweep():
+        return None
+    try:
+        record = json.loads((Path(HydraConfig.get().runtime.output_dir) / "run.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return record if record.get("status") == "completed" else None
 
 
 class RunRecord:

@@ -1,0 +1,66 @@
+"""Turn runs (a sweep, several sweeps, single runs) into a result table with honest statistics.
+
+    python report.py logs/train/multiruns/<date>                          # every run.json under it
+    python report.py logs/train/multiruns/<date> --baseline model=linear  # compare every group with it
+    python report.py sweep_a sweep_b --metric test/acc --out reports/     # several sweeps in one report
+
+Runs with the same overrides apart from `seed` and `data.fold` form a group; each group gets n, the
+failed runs, mean ± std and a 95 % CI, and with --baseline the difference, Welch's p and Hedges' g.
+Writes report.md, report.csv, report.tex and PNG plots to --out (default: the first PATH).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="report.py",
+        description="Group runs by their overrides (seeds and folds pooled) and report statistics per group.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="run or sweep directories")
+    parser.add_argument(
+        "--metric",
+        action="append",
+        help="metric to report, repeatable (default: test/acc and test/loss, else every metric)",
+    )
+    parser.add_argument("--baseline", help='overrides of the group to compare with, e.g. "model=linear"')
+    parser.add_argument("--out", type=Path, help="directory for the report (default: the first PATH)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Imported here so that --help answers at once: these load pandas, scipy and matplotlib.
+    from {{ cookiecutter.package_name }}.reporting import plots, statistics, tables
+    from {{ cookiecutter.package_name }}.reporting.runs import (
+        ReportError,
+        load_runs,
+        match_baseline,
+        select_metrics,
+    )
+
+    try:
+        runs = load_runs(args.paths)
+        for warning in runs.warnings:
+            print(f"report.py: warning: {warning}", file=sys.stderr)
+        metrics = select_metrics(runs, args.metric)
+        baseline = match_baseline(args.baseline, runs) if args.baseline is not None else None
+    except ReportError as error:
+        print(f"report.py: {error}", file=sys.stderr)
+        return 2
+
+    summary = statistics.summarize(runs, metrics, baseline)
+    curves = statistics.epoch_curves(runs.history)
+    out = args.out or (args.paths[0] if args.paths[0].is_dir() else args.paths[0].parent)
+    written = tables.write_tables(out, summary, runs, baseline)
+    written += plots.write_plots(out, summary, runs.metrics, curves)
+
+    print(tables.markdown_tables(summary))
+    print("\nWritten:", *written, sep="\n  ")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Find the runs under some directories and load what they left behind (run.json, history.csv) into pandas.
+
+Runs are grouped by their overrides without the ones that only repeat a configuration (seed, fold).
+"""
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+RUN_FILE = "run.json"
+HISTORY_FILE = "history.csv"
+COMPLETED = "completed"
+DEFAULT_METRICS = ("test/acc", "test/loss")
+DEFAULTS_LABEL = "(defaults)"
+UNREADABLE_LABEL = f"(unreadable {RUN_FILE})"
+# Repetitions of one configuration: they make up a group's sample instead of splitting it.
+REPEAT_KEYS = ("seed", "data.fold")
+# Where a run writes and what it resumes from do not change what it measures.
+IGNORED_KEYS = ("ckpt_path",)
+IGNORED_PREFIXES = ("hydra.", "hydra/", "paths.")
+HINT = "give a run or sweep directory, e.g. logs/train/multiruns/<date>"
+
+
+class ReportError(Exception):
+    """Input a report cannot be made from; the message is one line for the user."""
+
+
+@dataclass
+class Runs:
+    """Everything found under `paths`, as tables keyed by run directory."""
+
+    paths: list[Path]
+    runs: pd.DataFrame  # one row per run: run_dir, status, group, overrides, error
+    metrics: pd.DataFrame  # one row per completed run and metric: run_dir, group, metric, value
+    history: pd.DataFrame  # one row per completed run, epoch and metric: run_dir, group, epoch, metric, value
+    metric_names: list[str]  # every metric any run recorded
+    warnings: list[str]
+
+
+def override_key(override: str) -> str:
+    return override.split("=", 1)[0]
+
+
+def group_overrides(overrides: Iterable[str]) -> tuple[str, ...]:
+    """The overrides that define a configuration: `+`/`++` stripped, repetitions and paths dropped, sorted."""
+    kept = []
+    for override in overrides:
+        override = str(override).lstrip("+")
+        key = override_key(override)
+        if key in REPEAT_KEYS or key in IGNORED_KEYS or key.startswith(IGNORED_PREFIXES):
+            continue
+        kept.append(override)
+    return tuple(sorted(set(kept)))
+
+
+def group_label(overrides: Iterable[str]) -> str:
+    """E.g. `model=mlp trainer.max_epochs=5` for ["seed=2", "model=mlp", "trainer.max_epochs=5"]."""
+    return " ".join(group_overrides(overrides)) or DEFAULTS_LABEL
+
+
+def find_run_files(paths: list[Path]) -> list[Path]:
+    """Every run.json at any depth under each path; each path must hold at least one."""
+    found: dict[Path, None] = {}
+    for path in paths:
+        if path.is_dir():
+            files = sorted(path.rglob(RUN_FILE))
+        else:
+            files = [path] if path.is_file() and path.name == RUN_FILE else []
+        if not files:
+            raise ReportError(f"no {RUN_FILE} under {path} ({HINT})")
+        # Overlapping paths (a sweep and one of its runs) must not count a run twice.
+        found.update(dict.fromkeys(file.resolve() for file in files))
+    return list(found)
+
+
+def read_record(path: Path) -> tuple[dict, str | None]:
+    """The parsed run.json, or a failed record and a warning when it cannot be read."""
+    try:
+        record = json.loads(path.read_text())
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+        return record, None
+    except (OSError, ValueError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        unreadable = {"status": "unreadable", "error": f"unreadable {RUN_FILE}: {reason}"}
+        return unreadable, f"{path}: cannot read it ({reason}); counted as a failed run"
+
+
+def first_line_of_error(record: dict) -> str:
+    status = record.get("status")
+    if status == "running":
+        return "no final status: still running, or killed before it could record one"
+    lines = str(record.get("error") or "").strip().splitlines()
+    return lines[0] if lines else f"status {status!r}"
+
+
+def as_float(value) -> float:
+    """A metric value as a float; NaN for anything that is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def read_history(path: Path) -> tuple[pd.DataFrame | None, str | None]:
+    """history.csv in long form (epoch, metric, value), None if absent, or a warning if unreadable."""
+    if not path.is_file():
+        return None, None
+    try:
+        wide = pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        return None, f"{path}: cannot read it ({str(error).splitlines()[0]}); no curves from this run"
+    if "epoch" not in wide.columns:
+        return None, f"{path}: no `epoch` column; no curves from this run"
+    # A resumed run may repeat an epoch: its last row is the one that counts.
+    wide = wide.drop_duplicates("epoch", keep="last")
+    long = wide.melt(id_vars="epoch", var_name="metric", value_name="value")
+    long["value"] = pd.to_numeric(long["value"], errors="coerce")
+    return long.dropna(subset=["epoch", "value"]), None
+
+
+def load_runs(paths: list[Path]) -> Runs:
+    """Read every run under `paths`; raises ReportError when a path holds no run."""
+    runs, metrics, histories, warnings = [], [], [], []
+    metric_names: dict[str, None] = {}
+    for file in find_run_files(paths):
+        record, warning = read_record(file)
+        if warning:
+            warnings.append(warning)
+        run_dir, status = str(file.parent), record.get("status")
+        overrides = group_overrides(record.get("overrides") or [])
+        group = UNREADABLE_LABEL if status == "unreadable" else (" ".join(overrides) or DEFAULTS_LABEL)
+        error = "" if status == COMPLETED else first_line_of_error(record)
+        runs.append(
+            {"run_dir": run_dir, "status": status, "group": group, "overrides": overrides, "error": error}
+        )
+        recorded = record.get("metrics") if isinstance(record.get("metrics"), dict) else {}
+        metric_names.update(dict.fromkeys(recorded))
+        if status != COMPLETED:
+            continue
+        for metric, value in recorded.items():
+            metrics.append({"run_dir": run_dir, "group": group, "metric": metric, "value": as_float(value)})
+        history, warning = read_history(file.parent / HISTORY_FILE)
+        if warning:
+            warnings.append(warning)
+        if history is not None:
+            histories.append(history.assign(run_dir=run_dir, group=group))
+    history_columns = ["run_dir", "group", "epoch", "metric", "value"]
+    return Runs(
+        paths=list(paths),
+        runs=pd.DataFrame(runs, columns=["run_dir", "status", "group", "overrides", "error"]),
+        metrics=pd.DataFrame(metrics, columns=["run_dir", "group", "metric", "value"]),
+        history=pd.concat(histories)[history_columns] if histories else pd.DataFrame(columns=history_columns),
+        metric_names=sorted(metric_names),
+        warnings=warnings,
+    )
+
+
+def select_metrics(runs: Runs, requested: list[str] | None) -> list[str]:
+    """The metrics asked for, or by default test/acc and test/loss, or else every metric recorded."""
+    available = runs.metric_names
+    if requested:
+        for metric in requested:
+            if metric not in available:
+                found = ", ".join(available) or "none"
+                raise ReportError(f"no run recorded the metric {metric!r}; metrics found: {found}")
+        return list(dict.fromkeys(requested))
+    return [metric for metric in DEFAULT_METRICS if metric in available] or available
+
+
+def match_baseline(baseline: str, runs: Runs) -> str:
+    """The one group whose overrides include all of `baseline`'s (space-separated); an exact match wins."""
+    wanted = set() if baseline.strip() == DEFAULTS_LABEL else set(group_overrides(baseline.split()))
+    groups = {
+        row.group: set(row.overrides)
+        for row in runs.runs.drop_duplicates("group").itertuples()
+        if row.group != UNREADABLE_LABEL
+    }
+    # Without this, a baseline whose overrides are a subset of another group's could never be chosen.
+    exact = [group for group, overrides in groups.items() if overrides == wanted]
+    matches = exact or sorted(group for group, overrides in groups.items() if wanted <= overrides)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ReportError(f"--baseline {baseline!r} matches {len(matches)} groups: {', '.join(matches)}")
+    raise ReportError(f"--baseline {baseline!r} matches no group; groups are: {', '.join(sorted(groups))}")

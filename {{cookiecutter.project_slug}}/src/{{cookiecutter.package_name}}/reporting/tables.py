@@ -1,0 +1,191 @@
+"""The result tables: report.md (to read), report.csv (every number in full), report.tex (for a paper)."""
+
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .runs import COMPLETED, Runs
+
+DIRECTION_WORDS = {"higher": "higher is better", "lower": "lower is better"}
+ARROWS = {"higher": " ↑", "lower": " ↓"}
+METHOD = (
+    "n: completed runs with the metric; failed: runs of the group that failed or did not finish. "
+    "Mean ± sample std (ddof 1); 95 % CI of the mean from Student's t."
+)
+COMPARISON = (
+    "diff: mean − baseline mean; p: Welch's t-test; g: Hedges' g (pooled std, small-sample corrected)."
+)
+LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def number(value: float, signed: bool = False) -> str:
+    """4 decimals, or 4 significant digits for tiny values; "" when undefined."""
+    if value is None or math.isnan(value):
+        return ""
+    if value != 0 and abs(value) < 1e-3:
+        return format(value, "+.3e" if signed else ".3e")
+    return format(value, "+.4f" if signed else ".4f")
+
+
+def p_value(value: float) -> str:
+    if math.isnan(value):
+        return ""
+    return "<0.001" if value < 0.001 else format(value, ".4f")
+
+
+def heading(metric: str, direction: str) -> str:
+    return f"{metric} ({DIRECTION_WORDS[direction]})" if direction else metric
+
+
+def best_rows(rows: pd.DataFrame) -> pd.Series:
+    """True for the group(s) with the best mean, when the metric says which way is better."""
+    direction = rows["direction"].iloc[0]
+    means = rows["mean"].where(rows["n"] > 0)
+    if not direction or means.isna().all():
+        return pd.Series(False, index=rows.index)
+    return means == (means.max() if direction == "higher" else means.min())
+
+
+def group_name(row) -> str:
+    return f"{row.group} (baseline)" if row.baseline else row.group
+
+
+def mean_and_std(row, plus_minus: str) -> str:
+    """E.g. `0.9650 ± 0.0040`; the mean alone for a single run; "" for none."""
+    if not row.n:
+        return ""
+    return number(row.mean) + (plus_minus + number(row.std) if row.n >= 2 else "")
+
+
+def interval(row) -> str:
+    return "" if math.isnan(row.ci95_low) else "[" + number(row.ci95_low) + ", " + number(row.ci95_high) + "]"
+
+
+def markdown_table(rows: pd.DataFrame, comparing: bool) -> str:
+    direction = rows["direction"].iloc[0]
+    header = ["group", "n", "failed", "mean ± std" + ARROWS.get(direction, ""), "95 % CI"]
+    header += ["diff", "p", "g"] if comparing else []
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|:--|--:|--:|--:|:-:|" + ("--:|--:|--:|" if comparing else ""),
+    ]
+    for row, best in zip(rows.itertuples(), best_rows(rows), strict=True):
+        mean = mean_and_std(row, " ± ")
+        name = group_name(row).replace("|", "\\|")
+        cells = [name, str(row.n), str(row.failed), f"**{mean}**" if best and mean else mean, interval(row)]
+        if comparing:
+            cells += [number(row.diff, signed=True), p_value(row.p_value), number(row.hedges_g, signed=True)]
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = [f"- {row.group}: {row.note}" for row in rows.itertuples() if row.note]
+    return "\n".join(lines + (["", "Notes:", *notes] if notes else []))
+
+
+def markdown_tables(summary: pd.DataFrame) -> str:
+    """One section per metric: a heading, the table, and notes on its empty cells."""
+    comparing = bool(summary["baseline"].any())
+    sections = [
+        f"## {heading(metric, rows['direction'].iloc[0])}\n\n{markdown_table(rows, comparing)}"
+        for metric, rows in summary.groupby("metric", sort=False)
+    ]
+    return "\n\n".join(sections) if sections else "No metric to report: no completed run recorded any."
+
+
+def markdown(summary: pd.DataFrame, runs: Runs, baseline: str | None) -> str:
+    table = runs.runs
+    completed = int((table["status"] == COMPLETED).sum())
+    compared_with = f"`{baseline}`" if baseline else "none (`--baseline` compares every group with one)"
+    header = [
+        "# Report",
+        "",
+        f"- Runs: {len(table)} found, {completed} completed, {len(table) - completed} failed or unfinished",
+        "- Paths: " + ", ".join(f"`{path}`" for path in runs.paths),
+        f"- Baseline: {compared_with}",
+        "- Groups: runs with the same overrides, apart from `seed` and `data.fold`",
+        "",
+        METHOD + (" " + COMPARISON if baseline else ""),
+    ]
+    failed = table[table["status"] != COMPLETED]
+    listing = [f"- `{run.run_dir}` ({run.status}): {run.error}" for run in failed.itertuples()]
+    footer = [f"## Failed or unfinished runs ({len(failed)})", "", *listing] if listing else []
+    return "\n\n".join(["\n".join(header), markdown_tables(summary), "\n".join(footer)]).rstrip() + "\n"
+
+
+def latex_escape(text: str) -> str:
+    return "".join(LATEX_SPECIALS.get(character, character) for character in text)
+
+
+def math_mode(text: str) -> str:
+    return "$" + text + "$" if text else ""
+
+
+def latex_table(metric: str, rows: pd.DataFrame, comparing: bool) -> str:
+    direction = rows["direction"].iloc[0]
+    columns = ["Group", "$n$", "Failed", r"Mean $\pm$ std", r"95\,\% CI"]
+    columns += ["Diff.", "$p$", "$g$"] if comparing else []
+    body = []
+    for row, best in zip(rows.itertuples(), best_rows(rows), strict=True):
+        mean = mean_and_std(row, r" \pm ")
+        cells = [latex_escape(group_name(row)), str(row.n), str(row.failed)]
+        cells += [math_mode(r"\mathbf{" + mean + "}" if best and mean else mean), math_mode(interval(row))]
+        if comparing:
+            cells += [math_mode(number(row.diff, signed=True)), math_mode(p_value(row.p_value))]
+            cells += [math_mode(number(row.hedges_g, signed=True))]
+        body.append("    " + " & ".join(cells) + r" \\")
+    caption = latex_escape(heading(metric, direction))
+    caption += (
+        r": mean $\pm$ sample std over the $n$ completed runs of each group; 95\,\% CI from Student's $t$"
+    )
+    caption += r"; $p$: Welch's $t$-test and $g$: Hedges' $g$ against the baseline." if comparing else "."
+    label = "tab:" + "".join(c if c.isalnum() else "-" for c in metric)
+    return "\n".join(
+        [
+            r"\begin{table}[htbp]",
+            r"  \centering",
+            r"  \caption{" + caption + "}",
+            r"  \label{" + label + "}",
+            r"  \begin{tabular}{lrrcc" + ("rrr" if comparing else "") + "}",
+            r"    \toprule",
+            "    " + " & ".join(columns) + r" \\",
+            r"    \midrule",
+            *body,
+            r"    \bottomrule",
+            r"  \end{tabular}",
+            r"\end{table}",
+        ]
+    )
+
+
+def latex(summary: pd.DataFrame) -> str:
+    comparing = bool(summary["baseline"].any())
+    tables = [latex_table(metric, rows, comparing) for metric, rows in summary.groupby("metric", sort=False)]
+    return "\n\n".join([r"% Written by report.py; needs \usepackage{booktabs}.", *tables]) + "\n"
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    """Write beside the target, then rename: a reader never sees half a file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def write_tables(out: Path, summary: pd.DataFrame, runs: Runs, baseline: str | None) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        write_atomically(out / "report.md", markdown(summary, runs, baseline)),
+        write_atomically(out / "report.csv", summary.to_csv(index=False, na_rep="")),
+        write_atomically(out / "report.tex", latex(summary)),
+    ]

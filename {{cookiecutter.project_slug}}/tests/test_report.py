@@ -1,0 +1,324 @@
+"""report.py on synthetic runs: statistics checked independently, failures counted, files usable."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image
+import pandas as pd
+import pytest
+from scipy import stats
+
+import report
+from {{ cookiecutter.package_name }}.reporting.runs import group_label, load_runs
+from {{ cookiecutter.package_name }}.reporting.statistics import direction, epoch_curves
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = [0.90, 0.92, 0.94]
+OTHER = [0.95, 0.96, 0.97]
+# Two-sided 95 % critical values of Student's t for 1 and 2 degrees of freedom, from a table.
+T_975_DF1 = 12.706204736174707
+T_975_DF2 = 4.302652729911275
+REQUIRED_COLUMNS = [
+    "metric",
+    "group",
+    "n",
+    "failed",
+    "mean",
+    "std",
+    "ci95_low",
+    "ci95_high",
+    "diff",
+    "p_value",
+]
+REQUIRED_COLUMNS += ["hedges_g"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def write_run(directory: Path, overrides: list[str], metrics=None, status="completed", **extra) -> Path:
+    """A run directory as train.py leaves it: run.json, and history.csv when `history` is given."""
+    directory.mkdir(parents=True)
+    history = extra.pop("history", None)
+    record = {"status": status, "task_name": "train", "overrides": overrides, "output_dir": str(directory)}
+    record |= {"metrics": metrics or {}, **extra}
+    (directory / "run.json").write_text(json.dumps(record))
+    if history is not None:
+        (directory / "history.csv").write_text(history)
+    return directory
+
+
+def write_sweep(root: Path, groups: dict[str, list[float]]) -> Path:
+    """A multirun directory: a job per group and seed; `test/acc` from `groups`, `test/loss` = 1 - acc."""
+    job = 0
+    for group, values in groups.items():
+        for seed, value in enumerate(values, start=1):
+            overrides = [*group.split(), f"seed={seed}"]
+            write_run(
+                root / f"{job}_{','.join(overrides)}", overrides, {"test/acc": value, "test/loss": 1 - value}
+            )
+            job += 1
+    (root / "multirun.yaml").write_text("hydra:\n  mode: MULTIRUN\n")
+    return root
+
+
+def run_report(capsys, *args) -> tuple[int, str, str]:
+    code = report.main([str(arg) for arg in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def read_table(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "report.csv").set_index(["metric", "group"], drop=False)
+
+
+@pytest.fixture
+def sweep(tmp_path) -> Path:
+    return write_sweep(
+        tmp_path / "multiruns" / "2026-01-01_12-00-00", {"model=linear": BASELINE, "model=mlp": OTHER}
+    )
+
+
+def test_statistics_agree_with_independent_computation(sweep, capsys):
+    code, out, _ = run_report(capsys, sweep, "--baseline", "model=linear", "--metric", "test/acc")
+    assert code == 0
+    table = read_table(sweep)
+    base, other = table.loc[("test/acc", "model=linear")], table.loc[("test/acc", "model=mlp")]
+
+    def mean_std(values):
+        mean = sum(values) / len(values)
+        return mean, math.sqrt(sum((x - mean) ** 2 for x in values) / (len(values) - 1))
+
+    (m1, s1), (m2, s2) = mean_std(OTHER), mean_std(BASELINE)
+    assert (other.n, other.failed, base.n) == (3, 0, 3)
+    assert other["mean"] == pytest.approx(m1) and other["std"] == pytest.approx(s1)
+    assert base["mean"] == pytest.approx(m2) and base["std"] == pytest.approx(s2)
+    assert stats.t.ppf(0.975, 2) == pytest.approx(T_975_DF2)
+    half_width = T_975_DF2 * s1 / math.sqrt(3)
+    assert (other.ci95_low, other.ci95_high) == pytest.approx((m1 - half_width, m1 + half_width))
+
+    # Welch: the standard error and the Welch–Satterthwaite degrees of freedom by hand.
+    v1, v2 = s1**2 / 3, s2**2 / 3
+    t = (m1 - m2) / math.sqrt(v1 + v2)
+    df = (v1 + v2) ** 2 / (v1**2 / 2 + v2**2 / 2)
+    assert other["diff"] == pytest.approx(m1 - m2)
+    assert other.p_value == pytest.approx(2 * stats.t.sf(abs(t), df))
+    pooled = math.sqrt((2 * s1**2 + 2 * s2**2) / 4)
+    assert other.hedges_g == pytest.approx((m1 - m2) / pooled * (1 - 3 / (4 * 6 - 9)))
+    assert base[["diff", "p_value", "hedges_g"]].isna().all()
+
+    markdown = (sweep / "report.md").read_text()
+    assert "## test/acc (higher is better)" in markdown
+    assert (
+        "| model=mlp | 3 | 0 | **0.9600 ± 0.0100** | [0.9352, 0.9848] | +0.0400 | 0.0548 | +2.0239 |"
+        in markdown
+    )
+    assert "| model=mlp |" in out
+
+
+def test_seeds_and_folds_pool_into_one_group(tmp_path, capsys):
+    for model in ("mlp", "cnn"):
+        for seed in range(3):
+            overrides = [f"model={model}", f"seed={seed}", f"+data.fold={seed}", "trainer.max_epochs=5"]
+            write_run(tmp_path / f"{model}_{seed}", overrides, {"test/acc": 0.9 + seed / 100})
+    code, _, _ = run_report(capsys, tmp_path)
+    assert code == 0
+    table = read_table(tmp_path)
+    assert list(table.group) == ["model=cnn trainer.max_epochs=5", "model=mlp trainer.max_epochs=5"]
+    assert list(table.n) == [3, 3]
+
+
+def test_group_label_drops_repeats_and_paths():
+    overrides = [
+        "seed=1",
+        "++data.fold=2",
+        "+model=mlp",
+        "hydra.run.dir=x",
+        "paths.log_dir=y",
+        "ckpt_path=last",
+    ]
+    assert group_label([*overrides, "trainer.max_epochs=5"]) == "model=mlp trainer.max_epochs=5"
+    assert group_label(["seed=3"]) == "(defaults)"
+
+
+def test_failed_and_unfinished_runs_are_counted_and_listed(sweep, capsys):
+    error = "RuntimeError: CUDA out of memory\nTraceback (most recent call last): ..."
+    failed = write_run(sweep / "6_model=mlp,seed=4", ["model=mlp", "seed=4"], status="failed", error=error)
+    running = write_run(sweep / "7_model=linear,seed=4", ["model=linear", "seed=4"], status="running")
+    (sweep / "8_broken").mkdir()
+    (sweep / "8_broken" / "run.json").write_text('{"status": "compl')
+
+    code, _, err = run_report(capsys, sweep, "--baseline", "model=linear")
+    assert code == 0
+    assert "8_broken" in err and "counted as a failed run" in err
+    acc = read_table(sweep).loc["test/acc"]
+    assert acc.loc["model=mlp", ["n", "failed"]].tolist() == [3, 1]
+    assert acc.loc["model=linear", ["n", "failed"]].tolist() == [3, 1]
+    assert acc.failed.sum() == 3
+    markdown = (sweep / "report.md").read_text()
+    assert "9 found, 6 completed, 3 failed or unfinished" in markdown
+    assert f"`{failed}` (failed): RuntimeError: CUDA out of memory" in markdown
+    assert "Traceback" not in markdown
+    assert f"`{running}` (running)" in markdown
+
+
+def test_one_run_in_a_group_is_reported_with_a_note(sweep, capsys):
+    write_run(sweep / "6_model=cnn,seed=1", ["model=cnn", "seed=1"], {"test/acc": 0.98, "test/loss": 0.02})
+    code, _, _ = run_report(capsys, sweep, "--baseline", "model=linear")
+    assert code == 0
+    cnn = read_table(sweep).loc[("test/acc", "model=cnn")]
+    assert (cnn.n, cnn["mean"], cnn["diff"]) == (1, pytest.approx(0.98), pytest.approx(0.98 - 0.92))
+    assert cnn[["std", "ci95_low", "ci95_high", "p_value", "hedges_g"]].isna().all()
+    assert (
+        "- model=cnn: 1 run; a confidence interval, p and g need at least 2"
+        in (sweep / "report.md").read_text()
+    )
+
+
+def test_identical_values_leave_the_test_empty_and_say_why(tmp_path, capsys):
+    write_sweep(tmp_path, {"model=linear": [0.9, 0.9, 0.9], "model=mlp": [0.95, 0.95, 0.95]})
+    code, _, _ = run_report(capsys, tmp_path, "--baseline", "model=linear", "--metric", "test/acc")
+    assert code == 0
+    mlp = read_table(tmp_path).loc[("test/acc", "model=mlp")]
+    assert mlp["std"] == 0 and mlp[["ci95_low", "p_value", "hedges_g"]].isna().all()
+    markdown = (tmp_path / "report.md").read_text()
+    assert "model=mlp: all 3 values are identical (std 0)" in markdown
+    assert "p and g are undefined" in markdown
+
+
+@pytest.mark.parametrize(
+    ("groups", "baseline", "message"),
+    [
+        (
+            ["model=linear", "model=mlp"],
+            "model=linea",
+            "matches no group; groups are: model=linear, model=mlp",
+        ),
+        (
+            ["model=mlp lr=1", "model=mlp lr=2"],
+            "model=mlp",
+            "matches 2 groups: lr=1 model=mlp, lr=2 model=mlp",
+        ),
+    ],
+)
+def test_baseline_must_match_one_group(tmp_path, capsys, groups, baseline, message):
+    write_sweep(tmp_path / "sweep", dict.fromkeys(groups, BASELINE))
+    code, out, err = run_report(capsys, tmp_path / "sweep", "--baseline", baseline, "--out", tmp_path / "out")
+    assert code == 2
+    assert err == f"report.py: --baseline '{baseline}' {message}\n"
+    assert not (tmp_path / "out").exists() and not (tmp_path / "sweep" / "report.md").exists()
+
+
+@pytest.mark.parametrize(("baseline", "chosen"), [("model=mlp", "model=mlp"), ("lr=2", "lr=2 model=mlp")])
+def test_baseline_by_exact_match_or_unique_subset(tmp_path, capsys, baseline, chosen):
+    write_sweep(tmp_path, dict.fromkeys(["model=mlp", "model=mlp lr=2"], BASELINE))
+    assert run_report(capsys, tmp_path, "--baseline", baseline)[0] == 0
+    assert read_table(tmp_path).set_index("group").baseline[chosen].all()
+
+
+def test_no_runs_is_an_error_and_writes_nothing(tmp_path, capsys):
+    missing = tmp_path / "nothing_here"
+    code, _, err = run_report(capsys, missing)
+    assert code == 2
+    hint = "(give a run or sweep directory, e.g. logs/train/multiruns/<date>)"
+    assert err == f"report.py: no run.json under {missing} {hint}\n"
+    (tmp_path / "empty").mkdir()
+    assert run_report(capsys, tmp_path / "empty", "--out", tmp_path / "out")[0] == 2
+    assert not any((tmp_path / "empty").iterdir()) and not (tmp_path / "out").exists()
+
+
+def test_unknown_metric_names_the_available_ones(sweep, capsys):
+    code, _, err = run_report(capsys, sweep, "--metric", "test/f1")
+    assert code == 2
+    assert err == "report.py: no run recorded the metric 'test/f1'; metrics found: test/acc, test/loss\n"
+
+
+def test_default_metrics(tmp_path, capsys):
+    write_run(tmp_path / "a", ["model=mlp"], {"test/acc": 0.9, "test/loss": 0.3, "train/loss": 0.1})
+    write_run(tmp_path / "b", ["model=cnn"], {"val/acc_best": 0.9, "lr-AdamW": 0.001})
+    assert run_report(capsys, tmp_path / "a")[0] == 0
+    assert list(read_table(tmp_path / "a").metric.unique()) == ["test/acc", "test/loss"]
+    assert run_report(capsys, tmp_path / "b")[0] == 0
+    assert list(read_table(tmp_path / "b").metric.unique()) == ["lr-AdamW", "val/acc_best"]
+
+
+@pytest.mark.parametrize(
+    ("metric", "better"),
+    [
+        ("test/acc", "higher"),
+        ("val/f1", "higher"),
+        ("test/loss", "lower"),
+        ("val/rmse", "lower"),
+        ("lr-AdamW", ""),
+    ],
+)
+def test_direction(metric, better):
+    assert direction(metric) == better
+
+
+def test_table_and_image_files(tmp_path, capsys):
+    write_sweep(tmp_path, {"model=linear": BASELINE, "model=mlp_wide": OTHER})
+    assert run_report(capsys, tmp_path, "--baseline", "model=linear")[0] == 0
+    assert list(pd.read_csv(tmp_path / "report.csv").columns[: len(REQUIRED_COLUMNS)]) == REQUIRED_COLUMNS
+    latex = (tmp_path / "report.tex").read_text()
+    assert latex.count(r"\toprule") == 2 and r"\midrule" in latex and r"\bottomrule" in latex
+    assert r"model=mlp\_wide & 3 & 0 & $\mathbf{0.9600 \pm 0.0100}$" in latex
+    assert r"$0.9200 \pm 0.0200$" in latex and r"\documentclass" not in latex
+    for name in ("metric_test-acc.png", "metric_test-loss.png"):
+        assert (tmp_path / name).read_bytes().startswith(PNG_MAGIC)
+        image = matplotlib.image.imread(tmp_path / name)
+        assert image.ndim == 3 and min(image.shape[:2]) > 100 and image.std() > 0
+
+
+def test_learning_curves(tmp_path, capsys):
+    histories = [
+        "epoch,val/acc,train/loss\n0,0.5,1.0\n1,0.7,\n",
+        "epoch,val/acc,train/loss\n0,0.6,0.9\n1,0.8,0.5\n",
+    ]
+    for seed, history in enumerate(histories):
+        write_run(tmp_path / f"run_{seed}", [f"seed={seed}"], {"test/acc": 0.9}, history=history)
+    write_run(tmp_path / "no_history", ["seed=9"], {"test/acc": 0.9})
+    curves = epoch_curves(load_runs([tmp_path]).history).set_index(["metric", "epoch"])
+    first = curves.loc[("val/acc", 0)]
+    # Epoch 0: values 0.5 and 0.6, so std = sqrt(2 * 0.05**2 / 1), sem = std / sqrt(2) = 0.05, df = 1.
+    half_width = T_975_DF1 * 0.05
+    assert (first.group, first.n, first["mean"]) == ("(defaults)", 2, pytest.approx(0.55))
+    assert (first.ci95_low, first.ci95_high) == pytest.approx((0.55 - half_width, 0.55 + half_width))
+    assert curves.loc[("train/loss", 1), "n"] == 1 and math.isnan(curves.loc[("train/loss", 1), "ci95_low"])
+
+    assert run_report(capsys, tmp_path)[0] == 0
+    assert (tmp_path / "curves_val-acc.png").read_bytes().startswith(PNG_MAGIC)
+    assert not (tmp_path / "curves_train-loss.png").exists()
+
+
+def test_cli_end_to_end(sweep):
+    out = sweep.parent / "report"
+    result = subprocess.run(
+        [sys.executable, "report.py", sweep, "--baseline", "model=linear", "--out", out],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| model=mlp | 3 | 0 |" in result.stdout and str(out / "report.md") in result.stdout
+    assert {path.name for path in out.iterdir()} == {
+        "report.md",
+        "report.csv",
+        "report.tex",
+        "metric_test-acc.png",
+        "metric_test-loss.png",
+    }
+
+
+def test_help_imports_no_pandas():
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "report.py", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "--baseline" in result.stdout
+    assert "pandas" not in result.stderr and "matplotlib" not in result.stderr
