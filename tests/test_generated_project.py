@@ -6,6 +6,7 @@ installed side by side in this environment.
 
 import fcntl
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,88 @@ def test_project_with_each_default_logger(installed, logger):
 
 def test_every_logger_answer_is_covered_here():
     assert set(LOGGER_OUTPUT) == set(CHOICES["default_logger"]) - {"csv"}, "csv is the default bake's"
+
+
+def read_runs(sweep_dir: Path) -> list[dict]:
+    return [json.loads(path.read_text()) for path in sorted(sweep_dir.glob("*/run.json"))]
+
+
+def test_sweep_report_agrees_with_the_run_files(installed):
+    """The issue's check: report.py's numbers recomputed independently from every run.json."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    project = installed(project_name="Sweep Report")
+    python = BIN / "python"
+    sweep = project / "logs/sweep"
+    run(
+        [
+            python,
+            "train.py",
+            "-m",
+            "seed=1,2,3",
+            "model=linear,mlp",
+            "trainer.max_epochs=3",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        project,
+    )
+    run([python, "report.py", sweep, "--baseline", "model=linear"], project)
+
+    table = pd.read_csv(sweep / "report.csv")
+    assert list(table.columns[:11]) == [
+        "metric",
+        "group",
+        "n",
+        "failed",
+        "mean",
+        "std",
+        "ci95_low",
+        "ci95_high",
+        "diff",
+        "p_value",
+        "hedges_g",
+    ]
+    accuracy = {}
+    for record in read_runs(sweep):
+        accuracy.setdefault(record["choices"]["model"], []).append(record["metrics"]["test/acc"])
+    for model, values in accuracy.items():
+        row = table[(table.metric == "test/acc") & (table.group == f"model={model}")].iloc[0]
+        n, mean, std = len(values), np.mean(values), np.std(values, ddof=1)
+        half_width = stats.t.ppf(0.975, n - 1) * std / np.sqrt(n)
+        assert (row.n, row.failed) == (3, 0)
+        assert row["mean"] == pytest.approx(mean) and row["std"] == pytest.approx(std)
+        assert (row.ci95_low, row.ci95_high) == pytest.approx((mean - half_width, mean + half_width))
+    mlp = table[(table.metric == "test/acc") & (table.group == "model=mlp")].iloc[0]
+    welch = stats.ttest_ind(accuracy["mlp"], accuracy["linear"], equal_var=False)
+    assert mlp.p_value == pytest.approx(welch.pvalue)
+    for image in sweep.glob("*.png"):
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {path.name for path in sweep.glob("*.png")} >= {"metric_test-acc.png", "curves_val-acc.png"}
+
+
+def test_report_counts_a_failed_job_and_reports_the_others(installed):
+    project = installed(project_name="Failing Sweep")
+    sweep = project / "logs/sweep"
+    # A batch size of -1 makes the data loader refuse to start: a real failure, not a simulated one.
+    failed = subprocess.run(
+        [
+            BIN / "python",
+            "train.py",
+            "-m",
+            "data.batch_size=64,-1",
+            "trainer.max_epochs=2",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert failed.returncode != 0
+    run([BIN / "python", "report.py", sweep], project)
+    assert sorted(record["status"] for record in read_runs(sweep)) == ["completed", "failed"]
+    report = (sweep / "report.md").read_text()
+    assert "| data.batch_size=-1 | 0 | 1 |" in report and "| data.batch_size=64 | 1 | 0 |" in report
+    assert "Failed or unfinished runs (1)" in report

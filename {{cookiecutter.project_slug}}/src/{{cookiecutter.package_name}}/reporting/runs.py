@@ -39,6 +39,7 @@ class Runs:
     history: pd.DataFrame  # one row per completed run, epoch and metric: run_dir, group, epoch, metric, value
     metric_names: list[str]  # every metric any run recorded
     warnings: list[str]
+    common: tuple[str, ...] = ()  # overrides shared by every run, left out of the group labels
 
 
 def override_key(override: str) -> str:
@@ -123,16 +124,33 @@ def read_history(path: Path) -> tuple[pd.DataFrame | None, str | None]:
     return long.dropna(subset=["epoch", "value"]), None
 
 
+def shared_overrides(override_sets: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """Overrides every run has, when the runs differ otherwise: they would only lengthen each label.
+
+    Kept when leaving them out would leave some group with no name of its own.
+    """
+    if len(set(override_sets)) < 2:
+        return ()
+    common = set.intersection(*(set(overrides) for overrides in override_sets))
+    if any(set(overrides) <= common for overrides in override_sets):
+        return ()
+    return tuple(sorted(common))
+
+
 def load_runs(paths: list[Path]) -> Runs:
     """Read every run under `paths`; raises ReportError when a path holds no run."""
     runs, metrics, histories, warnings = [], [], [], []
     metric_names: dict[str, None] = {}
+    records = []
     for file in find_run_files(paths):
         record, warning = read_record(file)
         if warning:
             warnings.append(warning)
+        records.append((file, record, group_overrides(record.get("overrides") or [])))
+    common = shared_overrides([o for _, record, o in records if record.get("status") != "unreadable"])
+    for file, record, all_overrides in records:
         run_dir, status = str(file.parent), record.get("status")
-        overrides = group_overrides(record.get("overrides") or [])
+        overrides = tuple(o for o in all_overrides if o not in common)
         group = UNREADABLE_LABEL if status == "unreadable" else (" ".join(overrides) or DEFAULTS_LABEL)
         error = "" if status == COMPLETED else first_line_of_error(record)
         runs.append(
@@ -157,6 +175,7 @@ def load_runs(paths: list[Path]) -> Runs:
         history=pd.concat(histories)[history_columns] if histories else pd.DataFrame(columns=history_columns),
         metric_names=sorted(metric_names),
         warnings=warnings,
+        common=common,
     )
 
 
@@ -175,6 +194,7 @@ def select_metrics(runs: Runs, requested: list[str] | None) -> list[str]:
 def match_baseline(baseline: str, runs: Runs) -> str:
     """The one group whose overrides include all of `baseline`'s (space-separated); an exact match wins."""
     wanted = set() if baseline.strip() == DEFAULTS_LABEL else set(group_overrides(baseline.split()))
+    wanted -= set(runs.common)
     groups = {
         row.group: set(row.overrides)
         for row in runs.runs.drop_duplicates("group").itertuples()

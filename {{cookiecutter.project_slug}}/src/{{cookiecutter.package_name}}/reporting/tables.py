@@ -107,6 +107,7 @@ def markdown(summary: pd.DataFrame, runs: Runs, baseline: str | None) -> str:
     table = runs.runs
     completed = int((table["status"] == COMPLETED).sum())
     compared_with = f"`{baseline}`" if baseline else "none (`--baseline` compares every group with one)"
+    shared = " ".join(f"`{override}`" for override in runs.common) or "none"
     header = [
         "# Report",
         "",
@@ -114,6 +115,7 @@ def markdown(summary: pd.DataFrame, runs: Runs, baseline: str | None) -> str:
         "- Paths: " + ", ".join(f"`{path}`" for path in runs.paths),
         f"- Baseline: {compared_with}",
         "- Groups: runs with the same overrides, apart from `seed` and `data.fold`",
+        f"- Common to all runs (left out of the group names): {shared}",
         "",
         METHOD + (" " + COMPARISON if baseline else ""),
     ]
