@@ -1,9 +1,15 @@
 """Optuna search runs real trials through train.py, records each, and keeps its study in SQLite."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import optuna
-from conftest import run_script
+from conftest import ROOT, run_script
 
 
 def search(tmp_path, trials: int):
@@ -34,3 +40,43 @@ def test_the_same_command_continues_the_stored_study(tmp_path):
     storage = f"sqlite:///{tmp_path / 'debug' / 'optuna' / 'mlp_digits' / 'optuna.db'}"
     study = optuna.load_study(study_name="mlp_digits", storage=storage)
     assert [trial.state for trial in study.trials] == [optuna.trial.TrialState.COMPLETE] * 3
+
+
+def test_a_killed_search_continues_its_study(tmp_path):
+    study_dir = tmp_path / "debug" / "optuna" / "mlp_digits"
+    command = [
+        sys.executable,
+        "train.py",
+        "hparams_search=mlp_optuna",
+        "hydra.sweeper.n_trials=20",
+        "debug=limit",
+    ]
+    search_process = subprocess.Popen(
+        [*command, f"paths.log_dir={tmp_path}", "extras.print_config=false"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    storage = f"sqlite:///{study_dir / 'optuna.db'}"
+    deadline = time.monotonic() + 300
+    while completed_trials(storage) < 1:
+        assert time.monotonic() < deadline and search_process.poll() is None, "no trial finished"
+        time.sleep(0.5)
+    os.killpg(search_process.pid, signal.SIGKILL)
+    search_process.wait()
+
+    before = completed_trials(storage)
+    search(tmp_path, trials=1)
+    # The trials finished before the kill are kept and one more ran; the killed one stays unfinished.
+    assert completed_trials(storage) == before + 1
+
+
+def completed_trials(storage: str) -> int:
+    if not Path(storage.removeprefix("sqlite:///")).is_file():
+        return 0
+    try:
+        study = optuna.load_study(study_name="mlp_digits", storage=storage)
+    except (KeyError, ValueError, optuna.exceptions.StorageInternalError):
+        return 0  # not created yet
+    return sum(trial.state == optuna.trial.TrialState.COMPLETE for trial in study.trials)

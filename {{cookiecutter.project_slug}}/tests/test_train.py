@@ -194,6 +194,20 @@ def test_a_failing_job_does_not_hide_the_others(tmp_path):
     assert "learning rate" in runs[1]["error"].lower()
 
 
+def test_k_fold_sweep_reports_one_cross_validated_group(tmp_path):
+    sweep_dir = tmp_path / "kfold"
+    command = ["-m", "data.num_folds=3", "data.fold=0,1,2", "debug=limit", f"hydra.sweep.dir={sweep_dir}"]
+    run_script("train.py", *command, f"paths.log_dir={tmp_path}")
+    folds = sorted(
+        next(o for o in run["overrides"] if o.startswith("data.fold=")) for run in sweep_runs(sweep_dir)
+    )
+    assert folds == ["data.fold=0", "data.fold=1", "data.fold=2"]
+    report = run_script("report.py", str(sweep_dir), "--metric", "val/acc_best")
+    # The folds pool into one group: n = 3 runs, nothing failed.
+    (row,) = [line for line in report.stdout.splitlines() if "data.num_folds=3" in line]
+    assert "data.fold" not in row and "| 3 | 0 |" in row
+
+
 def test_rerun_sweep_skips_completed_jobs_and_resumes_unfinished_ones(tmp_path):
     sweep_dir = tmp_path / "sweep"
     command = ["-m", "seed=1,2", "debug=limit", f"paths.log_dir={tmp_path}", f"hydra.sweep.dir={sweep_dir}"]
