@@ -75,6 +75,7 @@ src/PKG/data/digits_datamodule.py
 src/PKG/loggers/__init__.py
 src/PKG/loggers/config_logging.py
 src/PKG/loggers/csv_logger.py
+src/PKG/loggers/mlflow_logger.py
 src/PKG/loggers/wandb_logger.py
 src/PKG/models/__init__.py
 src/PKG/models/classifier_module.py

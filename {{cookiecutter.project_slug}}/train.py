@@ -27,13 +27,13 @@ def main(cfg: DictConfig) -> float | None:
         print(f"Skipping {earlier['output_dir']}: completed in an earlier run of this sweep")
         return earlier["metrics"].get(cfg.get("optimized_metric"))
     with RunRecord(cfg) as record:
-        metrics, best_checkpoint = train(cfg)
-        record.complete(metrics, best_checkpoint=best_checkpoint)
+        metrics, details = train(cfg)
+        record.complete(metrics, **details)
     # The sweeper (Optuna) optimises the value returned here.
     return metrics.get(cfg.get("optimized_metric"))
 
 
-def train(cfg: DictConfig) -> tuple[dict[str, float], str | None]:
+def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     # Imported here rather than at the top so that `--help` and `--cfg job` need no torch.
     import lightning as L
     from hydra.utils import instantiate
@@ -46,7 +46,9 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], str | None]:
     apply_extras(cfg)
     # Resolved first: a missing checkpoint should stop the run before any work is done.
     resume_from = resume_checkpoint(cfg.ckpt_path, cfg.paths.output_dir)
-    L.seed_everything(cfg.seed, workers=True)
+    if cfg.test and not cfg.train and resume_from is None:
+        raise ValueError("train=false tests a checkpoint: give ckpt_path=<.ckpt path> (or use eval.py)")
+    seed = L.seed_everything(draw_seed_if_none(cfg.seed), workers=True)
 
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model, input_shape=datamodule.input_shape, num_classes=datamodule.num_classes)
@@ -64,12 +66,19 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], str | None]:
             metrics.update(_as_floats(trainer.callback_metrics))
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if cfg.test:
-            # Test the best checkpoint, not the last epoch; without one (fast_dev_run) the current weights.
-            trainer.test(model, datamodule=datamodule, ckpt_path=best or None)
+            # The best checkpoint, not the last epoch; without one (fast_dev_run) the current weights.
+            trainer.test(model, datamodule=datamodule, ckpt_path=best or resume_from)
             metrics.update(_as_floats(trainer.callback_metrics))
     finally:
         finish_loggers()
-    return metrics, best or None
+    return metrics, {"seed": seed, "best_checkpoint": best or None}
+
+
+def draw_seed_if_none(seed: int | None) -> int:
+    """`seed=null` means a fresh random seed, recorded in run.json like any other (0 is a seed too)."""
+    import random
+
+    return seed if seed is not None else random.SystemRandom().randrange(2**31)
 
 
 def _as_floats(metrics) -> dict[str, float]:

@@ -25,7 +25,7 @@ def search(tmp_path, trials: int):
 def test_optuna_search_runs_trials_with_sampled_values(tmp_path):
     search(tmp_path, trials=2)
     study_dir = tmp_path / "debug" / "optuna" / "mlp_digits"
-    runs = [json.loads(path.read_text()) for path in sorted(study_dir.glob("*/run.json"))]
+    runs = [json.loads(path.read_text()) for path in sorted(study_dir.glob("*/*/run.json"))]
     assert [run["status"] for run in runs] == ["completed", "completed"]
     learning_rates = {
         next(o for o in run["overrides"] if o.startswith("model.optimizer.lr=")) for run in runs
@@ -37,9 +37,12 @@ def test_optuna_search_runs_trials_with_sampled_values(tmp_path):
 def test_the_same_command_continues_the_stored_study(tmp_path):
     search(tmp_path, trials=2)
     search(tmp_path, trials=1)
-    storage = f"sqlite:///{tmp_path / 'debug' / 'optuna' / 'mlp_digits' / 'optuna.db'}"
-    study = optuna.load_study(study_name="mlp_digits", storage=storage)
+    study_dir = tmp_path / "debug" / "optuna" / "mlp_digits"
+    study = optuna.load_study(study_name="mlp_digits", storage=f"sqlite:///{study_dir / 'optuna.db'}")
     assert [trial.state for trial in study.trials] == [optuna.trial.TrialState.COMPLETE] * 3
+    # The third trial is new: its own parameters, trained in its own folder of the second command.
+    assert len({tuple(sorted(trial.params.items())) for trial in study.trials}) == 3
+    assert len(list(study_dir.glob("*/*/run.json"))) == 3 and len(list(study_dir.glob("*/"))) == 2
 
 
 def test_a_killed_search_continues_its_study(tmp_path):

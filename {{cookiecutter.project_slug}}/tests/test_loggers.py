@@ -1,5 +1,8 @@
 """W&B must never block or prompt: offline, with one notice line, when no key is configured."""
 
+import subprocess
+import sys
+
 import pytest
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
@@ -59,3 +62,21 @@ def test_sweep_jobs_share_a_group_named_after_the_sweep(make_config, tmp_path):
 def test_a_single_run_is_named_after_its_directory(make_config, tmp_path):
     make_config()
     assert sweep_group_and_job_name() == (None, "run")
+
+
+def test_parallel_jobs_share_one_mlflow_store(tmp_path):
+    """Two processes creating the same SQLite store at once: both runs must be recorded."""
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    script = (
+        "from {{ cookiecutter.package_name }}.loggers.mlflow_logger import mlflow_logger; "
+        f"mlflow_logger(tracking_uri={uri!r}, experiment_name='parallel').log_metrics(dict(m=1.0), step=0)"
+    )
+    jobs = [
+        subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    errors = [job.communicate(timeout=300)[1] for job in jobs]
+    assert [job.returncode for job in jobs] == [0, 0], errors
+    experiment = mlflow.MlflowClient(uri).get_experiment_by_name("parallel")
+    assert len(mlflow.MlflowClient(uri).search_runs([experiment.experiment_id])) == 2

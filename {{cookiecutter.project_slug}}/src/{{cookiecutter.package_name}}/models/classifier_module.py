@@ -31,6 +31,7 @@ class ClassifierModule(L.LightningModule):
         # The factories are recorded in the run's config; checkpoints keep only plain values.
         self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])
         self.net = net(input_shape=input_shape, num_classes=num_classes)
+        self.compiled_forward = None
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.criterion = nn.CrossEntropyLoss()
@@ -44,17 +45,19 @@ class ClassifierModule(L.LightningModule):
         self.val_acc_best.persistent(True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return (self.compiled_forward or self.net)(x)
 
     def setup(self, stage: str) -> None:
-        if self.hparams.compile and stage == "fit":
-            self.net = torch.compile(self.net)
+        # The network's forward is compiled, not the module: checkpoints keep the plain network's
+        # parameter names and load into an uncompiled model (eval.py) as well.
+        if self.hparams.compile and stage == "fit" and self.compiled_forward is None:
+            self.compiled_forward = torch.compile(self.net.forward)
 
     def on_train_start(self) -> None:
-        # The sanity check ran validation on untrained weights; it must not count as the best.
+        # The sanity check ran validation on untrained weights. `val_acc_best` is not reset: the
+        # sanity check never updates it, and a resumed run restores it from the checkpoint.
         self.val_loss.reset()
         self.val_acc.reset()
-        self.val_acc_best.reset()
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         x, y = batch

@@ -27,8 +27,8 @@ def resume_checkpoint(ckpt_path: str | None, output_dir: str) -> str | None:
     if ckpt_path == "last":
         if not last.is_file():
             raise CheckpointNotFound(
-                f"ckpt_path=last: no {LAST_CHECKPOINT} in {output_dir} and no earlier run of this "
-                "task and experiment has one; train once without ckpt_path, or give a .ckpt path"
+                f"ckpt_path=last: no {LAST_CHECKPOINT} in {output_dir}, and no earlier run with the same "
+                "config choices and overrides has one; give hydra.run.dir=<run dir> or a .ckpt path"
             )
         print(f"Resuming from {last}")
         return str(last)
@@ -49,4 +49,7 @@ def existing_checkpoint(ckpt_path: str | None) -> Path:
 def training_config(ckpt_path: Path) -> DictConfig | None:
     """The config of the run that wrote `<run>/checkpoints/<name>.ckpt`, if it is still beside it."""
     config_file = ckpt_path.resolve().parent.parent / ".hydra" / "config.yaml"
-    return OmegaConf.load(config_file) if config_file.is_file() else None
+    if not config_file.is_file():
+        print(f"No {config_file} beside the checkpoint: using the model and data configs composed here")
+        return None
+    return OmegaConf.load(config_file)

@@ -24,44 +24,54 @@ def register_resolvers() -> None:
     OmegaConf.register_new_resolver("sqlite_in", sqlite_in, replace=True, use_cache=True)
 
 
-def run_dir(ckpt_path: str | None, runs_root: str, experiment: str | None) -> str:
-    """With `ckpt_path=last`, the latest run of this experiment that has a `last.ckpt`; else a new one."""
+def run_dir(ckpt_path: str | None, runs_root: str, choices, overrides) -> str:
+    """With `ckpt_path=last`, the latest run of the same configuration that has a `last.ckpt`.
+
+    The same configuration: the same config-group choices and the same overrides, apart from
+    `ckpt_path` and the training length, which a resumed run may extend.
+    """
     root = Path(runs_root)
     if ckpt_path == "last":
-        previous = latest_resumable_run(root, experiment)
+        previous = latest_resumable_run(root, configuration(choices, overrides))
         if previous is not None:
             return str(previous)
     return str(new_run_dir(root))
 
 
 def new_run_dir(root: Path) -> Path:
-    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    candidate, n = root / stamp, 1
-    while candidate.exists():  # two runs started in the same second
-        n += 1
-        candidate = root / f"{stamp}_{n}"
-    return candidate
+    # Microseconds: single runs started in the same second (a job array) never share a directory.
+    return root / datetime.now().strftime("%Y-%m-%d_%H-%M-%S_%f")
 
 
-def latest_resumable_run(root: Path, experiment: str | None) -> Path | None:
-    runs = [
-        ckpt.parent.parent
-        for ckpt in root.glob(f"*/{LAST_CHECKPOINT}")
-        if _experiment_of(ckpt.parent.parent) == experiment
-    ]
-    return max(runs, key=lambda run: (run / LAST_CHECKPOINT).stat().st_mtime, default=None)
+# Overrides a resumed run may change without becoming a different configuration.
+RESUME_MAY_CHANGE = ("ckpt_path", "trainer.max_epochs", "trainer.max_steps", "hydra.")
 
 
-def _experiment_of(run: Path) -> str | None:
+def configuration(choices, overrides) -> tuple:
+    choices = {
+        group: choice for group, choice in dict(choices or {}).items() if not group.startswith("hydra")
+    }
+    kept = sorted(o for o in (overrides or []) if not str(o).lstrip("+").startswith(RESUME_MAY_CHANGE))
+    return tuple(sorted(choices.items(), key=str)), tuple(kept)
+
+
+def latest_resumable_run(root: Path, wanted: tuple) -> Path | None:
+    runs = [ckpt.parent.parent for ckpt in root.glob(f"*/{LAST_CHECKPOINT}")]
+    same = [run for run in runs if _configuration_of(run) == wanted]
+    return max(same, key=lambda run: (run / LAST_CHECKPOINT).stat().st_mtime, default=None)
+
+
+def _configuration_of(run: Path) -> tuple | None:
     try:
-        return json.loads((run / "run.json").read_text())["choices"].get("experiment")
-    except (OSError, ValueError, KeyError, AttributeError):
+        record = json.loads((run / "run.json").read_text())
+        return configuration(record["choices"], record["overrides"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def job_dir_name(job_num: int, override_dirname: str) -> str:
-    """`3_model=cnn,seed=2`: the job's number, then its overrides, as one safe directory name."""
-    name = f"{job_num}_{override_dirname}".rstrip("_").replace("/", "-")
+    """`model=cnn,seed=2`: the job's overrides as one safe directory name; its number if it has none."""
+    name = override_dirname.replace("/", "-") or str(job_num)
     if len(name) > MAX_JOB_DIR_NAME:
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
         name = f"{name[: MAX_JOB_DIR_NAME - 9]}_{digest}"

@@ -75,7 +75,11 @@ class RunRecord:
             self.data["status"] = "completed"
         else:
             self.data["status"] = "failed"
-            self.data["error"] = "".join(traceback.format_exception_only(exc_type, exc)).strip()
+            # One line to read in a report; the rest (a long state_dict listing, say) kept apart.
+            message = "".join(traceback.format_exception_only(exc_type, exc)).strip().splitlines()
+            self.data["error"] = message[0] if message else exc_type.__name__
+            if len(message) > 1:
+                self.data["error_detail"] = "\n".join(message[1:])
         self._write()
         return False
 
