@@ -324,3 +324,23 @@ def test_help_imports_no_pandas():
     )
     assert result.returncode == 0 and "--baseline" in result.stdout
     assert "pandas" not in result.stderr and "matplotlib" not in result.stderr
+
+
+def test_runs_of_different_tasks_are_kept_apart(tmp_path, capsys):
+    write_run(tmp_path / "trained", [], {"test/acc": 0.9})
+    write_run(tmp_path / "evaluated", ["ckpt_path=x.ckpt"], {"test/acc": 0.9}, task_name="eval")
+    code, _, _ = run_report(capsys, tmp_path)
+    assert code == 0
+    assert sorted(read_table(tmp_path)["group"].unique()) == ["task=eval", "task=train"]
+
+
+def test_pooled_folds_are_flagged_as_correlated(tmp_path, capsys):
+    for fold in range(3):
+        write_run(
+            tmp_path / f"fold{fold}",
+            ["data.num_folds=3", f"data.fold={fold}"],
+            {"test/acc": 0.9 + fold / 100},
+        )
+    code, _, _ = run_report(capsys, tmp_path)
+    assert code == 0 and "scores are correlated" in (tmp_path / "report.md").read_text()
+    assert list(read_table(tmp_path)["n"]) == [3]

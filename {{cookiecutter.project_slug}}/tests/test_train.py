@@ -95,6 +95,22 @@ def test_train_then_eval_gives_the_same_test_accuracy(tmp_path):
     assert evaluated["metrics"]["test/acc"] == pytest.approx(trained["metrics"]["test/acc"])
 
 
+def test_eval_as_the_readme_writes_it(tmp_path):
+    """No hydra.run.dir: eval.py picks its own run directory under logs/eval/runs/."""
+    run_dir = tmp_path / "train_run"
+    run_script(
+        "train.py", "model=cnn", "debug=limit", f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}"
+    )
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    result = run_script(
+        "eval.py", f"ckpt_path={checkpoint}", f"paths.log_dir={tmp_path}", "trainer.accelerator=cpu"
+    )
+    # The CNN is rebuilt from the training run's config, though eval.yaml's default model is the MLP.
+    assert "Using model and data config of the training run" in result.stdout
+    (evaluated,) = (tmp_path / "eval" / "runs").glob("*/run.json")
+    assert json.loads(evaluated.read_text())["status"] == "completed"
+
+
 def test_eval_without_checkpoint_fails_clearly(tmp_path):
     result = run_script("eval.py", f"hydra.run.dir={tmp_path / 'eval'}", check=False)
     assert result.returncode != 0 and "ckpt_path is required" in result.stderr

@@ -40,6 +40,7 @@ class Runs:
     metric_names: list[str]  # every metric any run recorded
     warnings: list[str]
     common: tuple[str, ...] = ()  # overrides shared by every run, left out of the group labels
+    pooled_folds: bool = False  # some groups pool the folds of a k-fold cross-validation
 
 
 def override_key(override: str) -> str:
@@ -147,6 +148,15 @@ def load_runs(paths: list[Path]) -> Runs:
         if warning:
             warnings.append(warning)
         records.append((file, record, group_overrides(record.get("overrides") or [])))
+    tasks = {record.get("task_name") for _, record, _ in records if record.get("status") != "unreadable"}
+    if len(tasks) > 1:
+        # Training and evaluation runs of one configuration measure different things: keep them apart.
+        records = [(f, r, tuple(sorted((*o, f"task={r.get('task_name')}")))) for f, r, o in records]
+    pooled_folds = any(
+        override_key(str(o).lstrip("+")) == "data.fold"
+        for _, r, _ in records
+        for o in r.get("overrides") or []
+    )
     common = shared_overrides([o for _, record, o in records if record.get("status") != "unreadable"])
     for file, record, all_overrides in records:
         run_dir, status = str(file.parent), record.get("status")
@@ -176,6 +186,7 @@ def load_runs(paths: list[Path]) -> Runs:
         metric_names=sorted(metric_names),
         warnings=warnings,
         common=common,
+        pooled_folds=pooled_folds,
     )
 
 

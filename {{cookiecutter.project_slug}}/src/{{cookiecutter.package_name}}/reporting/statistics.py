@@ -4,6 +4,7 @@ CI: Student t. Against the baseline: difference of means, Welch's t-test, Hedges
 """
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,10 @@ def compare(values: np.ndarray, baseline: np.ndarray) -> dict[str, float]:
     # Both groups constant: scipy returns NaN, or a p of 0 when the means differ; neither is evidence.
     if pooled_std == 0:
         return {**NOT_COMPARED, "diff": diff}
-    p_value = float(stats.ttest_ind(values, baseline, equal_var=False).pvalue)
+    with warnings.catch_warnings():
+        # Nearly identical values make scipy warn about precision; the p-value is still returned.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p_value = float(stats.ttest_ind(values, baseline, equal_var=False).pvalue)
     # J = 1 - 3 / (4 (n1 + n2) - 9): the standard approximation of Hedges' exact (gamma function) correction.
     correction = 1 - 3 / (4 * (n1 + n2) - 9)
     return {"diff": diff, "p_value": p_value, "hedges_g": diff / pooled_std * correction}

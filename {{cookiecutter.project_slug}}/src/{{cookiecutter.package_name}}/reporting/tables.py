@@ -12,10 +12,18 @@ DIRECTION_WORDS = {"higher": "higher is better", "lower": "lower is better"}
 ARROWS = {"higher": " ↑", "lower": " ↓"}
 METHOD = (
     "n: completed runs with the metric; failed: runs of the group that failed or did not finish. "
-    "Mean ± sample std (ddof 1); 95 % CI of the mean from Student's t."
+    "Mean ± sample std (ddof 1); 95 % CI of the mean from Student's t. The spread is over seeds "
+    "(and folds) on one fixed test split: it measures how much training varies, not how the "
+    "result would change on other test data."
 )
 COMPARISON = (
-    "diff: mean − baseline mean; p: Welch's t-test; g: Hedges' g (pooled std, small-sample corrected)."
+    "diff: mean − baseline mean; p: Welch's t-test; g: Hedges' g (pooled std, small-sample corrected). "
+    "p-values are not corrected for multiple comparisons: with k groups against the baseline, about "
+    "0.05·k of them fall below 0.05 by chance alone (correct with Holm's method before claiming)."
+)
+FOLDS = (
+    "Folds share most of their training data, so their scores are correlated: intervals and "
+    "p-values over folds are optimistic (Nadeau & Bengio, 2003)."
 )
 LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -117,7 +125,7 @@ def markdown(summary: pd.DataFrame, runs: Runs, baseline: str | None) -> str:
         "- Groups: runs with the same overrides, apart from `seed` and `data.fold`",
         f"- Common to all runs (left out of the group names): {shared}",
         "",
-        METHOD + (" " + COMPARISON if baseline else ""),
+        METHOD + (" " + COMPARISON if baseline else "") + (" " + FOLDS if runs.pooled_folds else ""),
     ]
     failed = table[table["status"] != COMPLETED]
     listing = [f"- `{run.run_dir}` ({run.status}): {run.error}" for run in failed.itertuples()]
