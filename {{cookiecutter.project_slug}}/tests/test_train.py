@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import config_options, run_script
+from hydra.utils import instantiate
 
 from train import train
 
@@ -20,18 +21,22 @@ def test_fast_dev_run(make_config, model):
     assert {"train/loss", "test/acc"} <= metrics.keys()
 
 
+# Each switch, the Trainer attribute it must reach, and the value there.
+TRAINER_SWITCHES = [
+    ("trainer.precision=bf16-mixed", "precision", "bf16-mixed"),
+    ("trainer.accumulate_grad_batches=4", "accumulate_grad_batches", 4),
+    ("trainer.gradient_clip_val=0.5", "gradient_clip_val", 0.5),
+]
+
+
 @pytest.mark.parametrize(
-    "overrides",
-    [
-        ["trainer.precision=bf16-mixed"],
-        ["trainer.accumulate_grad_batches=4"],
-        ["trainer.gradient_clip_val=0.5"],
-    ],
-    ids=lambda o: o[0],
+    ("override", "attribute", "value"), TRAINER_SWITCHES, ids=[s[0] for s in TRAINER_SWITCHES]
 )
-def test_trainer_switches(make_config, overrides):
-    metrics, _ = train(make_config("debug=limit", *overrides))
-    assert 0.0 <= metrics["test/acc"] <= 1.0
+def test_trainer_switches_reach_the_trainer_and_train(make_config, override, attribute, value):
+    cfg = make_config("debug=limit", override)
+    assert getattr(instantiate(cfg.trainer), attribute) == value
+    metrics, _ = train(cfg)
+    assert metrics["train/loss"] > 0 and 0.0 <= metrics["test/acc"] <= 1.0
 
 
 LOGGER_FILES = {
