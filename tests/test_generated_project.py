@@ -76,6 +76,14 @@ def test_default_project_passes_its_tests_and_learns_digits(installed):
     assert "completed: test/acc = " in summary.stdout and str(project / "logs") in summary.stdout
 
 
+# The baked tests in which the default logger takes part: configs, loggers, and training runs that
+# use the default logger (in-process, scripts, a sweep, resume, eval). The default bake runs every
+# test; repeating the logger-independent ones (DDP, Optuna, k-fold, report) per logger adds minutes.
+LOGGER_DEPENDENT_TESTS = (
+    "test_configs or test_loggers or fast_dev_run or logger or train_then_eval or "
+    "resume_from_last_checkpoint_in_a_given_run_dir or named_by_its_overrides or defaults_learn"
+)
+
 # What each logger leaves behind, relative to the project root.
 LOGGER_OUTPUT = {
     "tensorboard": "logs/train/runs/*/tensorboard/events.out.tfevents.*",
@@ -87,8 +95,10 @@ LOGGER_OUTPUT = {
 @pytest.mark.parametrize("logger", sorted(LOGGER_OUTPUT))
 def test_project_with_each_default_logger(installed, logger):
     project = installed(default_logger=logger, project_name=f"Digits {logger}")
-    # The DDP test needs no logger-specific check; the default bake runs it.
-    run([BIN / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "not ddp"], project)
+    run(
+        [BIN / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", LOGGER_DEPENDENT_TESTS],
+        project,
+    )
 
     run([BIN / "python", "train.py", "trainer.max_epochs=3"], project)
     trained = latest_run(project)

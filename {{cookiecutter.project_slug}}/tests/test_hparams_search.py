@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import optuna
 from conftest import ROOT, run_script
@@ -63,7 +62,11 @@ def test_a_killed_search_continues_its_study(tmp_path):
     )
     storage = f"sqlite:///{study_dir / 'optuna.db'}"
     deadline = time.monotonic() + 300
-    while completed_trials(storage) < 1:
+    # Opening the study while the search still creates its tables would race it: wait for a
+    # finished job first, by then the storage exists.
+    while not any('"completed"' in path.read_text() for path in study_dir.glob("*/*/run.json")) or (
+        completed_trials(storage) < 1
+    ):
         assert time.monotonic() < deadline and search_process.poll() is None, "no trial finished"
         time.sleep(0.5)
     os.killpg(search_process.pid, signal.SIGKILL)
@@ -76,10 +79,5 @@ def test_a_killed_search_continues_its_study(tmp_path):
 
 
 def completed_trials(storage: str) -> int:
-    if not Path(storage.removeprefix("sqlite:///")).is_file():
-        return 0
-    try:
-        study = optuna.load_study(study_name="mlp_digits", storage=storage)
-    except (KeyError, ValueError, optuna.exceptions.StorageInternalError):
-        return 0  # not created yet
+    study = optuna.load_study(study_name="mlp_digits", storage=storage)
     return sum(trial.state == optuna.trial.TrialState.COMPLETE for trial in study.trials)
