@@ -19,6 +19,7 @@ Makefile
 README.md
 configs/callbacks/default.yaml
 configs/callbacks/early_stopping.yaml
+configs/callbacks/last_checkpoint.yaml
 configs/callbacks/epoch_history.yaml
 configs/callbacks/lr_monitor.yaml
 configs/callbacks/model_checkpoint.yaml

@@ -1,11 +1,16 @@
 """Training end to end: each model, precision and logger in-process; the scripts as a user runs them."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import config_options, run_script
+from conftest import ROOT, config_options, run_script
 from hydra.utils import instantiate
 
 from train import train
@@ -247,20 +252,39 @@ def test_k_fold_sweep_reports_one_cross_validated_group(tmp_path):
     assert "data.fold" not in row and "| 3 | 0 |" in row
 
 
-def test_rerun_sweep_skips_completed_jobs_and_resumes_unfinished_ones(tmp_path):
+def test_a_killed_sweep_finishes_when_run_again(tmp_path):
     sweep_dir = tmp_path / "sweep"
-    command = ["-m", "seed=1,2", "debug=limit", f"paths.log_dir={tmp_path}", f"hydra.sweep.dir={sweep_dir}"]
-    run_script("train.py", *command)
-    # Make job 1 look as if it was killed mid-run: status still "running", a last.ckpt on disk.
-    (crashed,) = sweep_dir.glob("*seed=2")
-    record = read_run(crashed)
-    (crashed / "run.json").write_text(json.dumps({**record, "status": "running", "metrics": {}}))
+    command = [
+        "-m",
+        "seed=1,2",
+        "trainer.max_epochs=30",
+        "callbacks.early_stopping=null",
+        "logger=csv",
+        f"paths.log_dir={tmp_path}",
+        f"hydra.sweep.dir={sweep_dir}",
+    ]
+    sweep = subprocess.Popen(
+        [sys.executable, "train.py", *command, "extras.print_config=false"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    # SIGKILL in the middle of the second job, once it has saved a checkpoint.
+    deadline = time.monotonic() + 300
+    while not list(sweep_dir.glob("*seed=2,*/checkpoints/last.ckpt")):
+        assert time.monotonic() < deadline and sweep.poll() is None, "the second job never checkpointed"
+        time.sleep(0.05)
+    os.killpg(sweep.pid, signal.SIGKILL)
+    sweep.wait()
+    (finished,), (crashed,) = sweep_dir.glob("*seed=1,*"), sweep_dir.glob("*seed=2,*")
+    assert read_run(crashed)["status"] == "running" and saved_epoch(crashed) < 29
 
     rerun = run_script("train.py", *command)
-    (finished,) = sweep_dir.glob("*seed=1")
     assert f"Skipping {finished}" in rerun.stdout
     assert f"Resuming unfinished sweep job from {crashed / 'checkpoints' / 'last.ckpt'}" in rerun.stdout
     assert [run["status"] for run in sweep_runs(sweep_dir)] == ["completed", "completed"]
+    assert saved_epoch(crashed) == 29
 
 
 def test_ddp_sim_trains_with_two_processes(tmp_path):
