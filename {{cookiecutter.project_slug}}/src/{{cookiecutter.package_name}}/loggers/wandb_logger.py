@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from lightning.pytorch.loggers import WandbLogger
+
+from ..runtime.run_record import in_sweep
 
 
 def has_wandb_key() -> bool:
@@ -27,9 +28,8 @@ def sweep_group_and_job_name() -> tuple[str | None, str | None]:
     if not HydraConfig.initialized():
         return None, None
     hydra_cfg = HydraConfig.get()
-    if hydra_cfg.mode != RunMode.MULTIRUN:
-        return None, Path(hydra_cfg.runtime.output_dir).name
-    return Path(hydra_cfg.sweep.dir).name, Path(hydra_cfg.runtime.output_dir).name
+    group = Path(hydra_cfg.sweep.dir).name if in_sweep() else None
+    return group, Path(hydra_cfg.runtime.output_dir).name
 
 
 def wandb_logger(mode: str | None = None, group: str | None = None, name: str | None = None, **kwargs):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from .run_record import task_choices
+
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
 
 
@@ -44,13 +46,11 @@ def new_run_dir(root: Path) -> Path:
 
 
 # Overrides a resumed run may change without becoming a different configuration.
-RESUME_MAY_CHANGE = ("ckpt_path", "trainer.max_epochs", "trainer.max_steps", "hydra.")
+RESUME_MAY_CHANGE = ("ckpt_path", "trainer.max_epochs", "trainer.max_steps")
 
 
 def configuration(choices, overrides) -> tuple:
-    choices = {
-        group: choice for group, choice in dict(choices or {}).items() if not group.startswith("hydra")
-    }
+    choices = task_choices(dict(choices or {}))
     kept = sorted(o for o in (overrides or []) if not str(o).lstrip("+").startswith(RESUME_MAY_CHANGE))
     return tuple(sorted(choices.items(), key=str)), tuple(kept)
 

@@ -21,6 +21,11 @@ def is_rank_zero() -> bool:
     return True
 
 
+def task_choices(choices: dict) -> dict:
+    """Config-group choices that describe the task, without Hydra's own (launcher, logging...)."""
+    return {group: choice for group, choice in choices.items() if not group.startswith("hydra")}
+
+
 def in_sweep() -> bool:
     return HydraConfig.get().mode == RunMode.MULTIRUN
 
@@ -48,11 +53,7 @@ class RunRecord:
             "task_name": cfg.get("task_name"),
             "seed": cfg.get("seed"),
             "overrides": list(hydra_cfg.overrides.task),
-            "choices": {
-                group: choice
-                for group, choice in OmegaConf.to_container(hydra_cfg.runtime.choices).items()
-                if not group.startswith("hydra")
-            },
+            "choices": task_choices(OmegaConf.to_container(hydra_cfg.runtime.choices)),
             "tags": OmegaConf.to_container(cfg.tags) if cfg.get("tags") is not None else [],
             "output_dir": str(self.path.parent),
             "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
