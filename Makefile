@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n 2
 LINTED := hooks scripts tests
 
 help:  ## Show this menu
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -31,6 +31,14 @@ demo: install  ## Bake the default project into demo/, install it in its own .ve
 test: install  ## The template's whole test suite (what .ci/run runs)
 	WANDB_MODE=offline $(PYTHON) -m pytest $(PYTEST_ARGS)
 
+# Debian/Ubuntu packages for the SLURM tests' private cluster; needs root (or sudo), skipped if present.
+SLURM_PACKAGES := slurmctld slurmd slurm-client munge
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+slurm-packages:  ## Install SLURM and munge (apt) so that the SLURM tests run instead of skipping
+	@command -v slurmctld >/dev/null && command -v srun >/dev/null && command -v munged >/dev/null \
+		|| { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SLURM_PACKAGES) >/dev/null; }
+
 lint: install  ## ruff on the template's own code; baked projects are linted by the tests
 	$(VENV)/bin/ruff check $(LINTED) && $(VENV)/bin/ruff format --check $(LINTED)
 
@@ -42,4 +50,4 @@ clean:  ## Remove demo/, caches (keeps .venv)
 	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install demo test lint format clean
+.PHONY: help install demo test slurm-packages lint format clean

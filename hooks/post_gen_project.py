@@ -18,6 +18,8 @@ REMOVALS = {
     ("include_slurm", "no"): [
         "configs/hydra/launcher/slurm.yaml",
         "configs/local/slurm_cluster.example.yaml",
+        "tests/test_slurm.py",
+        "tests/slurm_cluster.py",
     ],
     ("include_optuna", "no"): ["configs/hparams_search", "tests/test_hparams_search.py"],
     ("include_github_actions", "no"): [".github"],

@@ -19,8 +19,8 @@ Makefile
 README.md
 configs/callbacks/default.yaml
 configs/callbacks/early_stopping.yaml
-configs/callbacks/last_checkpoint.yaml
 configs/callbacks/epoch_history.yaml
+configs/callbacks/last_checkpoint.yaml
 configs/callbacks/lr_monitor.yaml
 configs/callbacks/model_checkpoint.yaml
 configs/callbacks/model_summary.yaml
@@ -71,8 +71,10 @@ report.py
 src/PKG/__init__.py
 src/PKG/callbacks/__init__.py
 src/PKG/callbacks/epoch_history.py
+src/PKG/callbacks/same_config_on_all_ranks.py
 src/PKG/data/__init__.py
 src/PKG/data/digits_datamodule.py
+src/PKG/data/whole_split_sampler.py
 src/PKG/loggers/__init__.py
 src/PKG/loggers/config_logging.py
 src/PKG/loggers/csv_logger.py
@@ -91,18 +93,23 @@ src/PKG/reporting/statistics.py
 src/PKG/reporting/tables.py
 src/PKG/runtime/__init__.py
 src/PKG/runtime/checkpoints.py
+src/PKG/runtime/ddp_ranks.py
 src/PKG/runtime/extras.py
 src/PKG/runtime/instantiate.py
 src/PKG/runtime/run_dir.py
 src/PKG/runtime/run_record.py
+src/PKG/runtime/slurm.py
 tests/conftest.py
+tests/slurm_cluster.py
 tests/test_configs.py
 tests/test_datamodule.py
+tests/test_ddp.py
 tests/test_hparams_search.py
 tests/test_loggers.py
 tests/test_nets.py
 tests/test_readme.py
 tests/test_report.py
+tests/test_slurm.py
 tests/test_train.py
 train.py
 """.split()
@@ -182,6 +189,25 @@ def test_slurm_option(bake):
         PYTHONPATH="src",
     )
     assert "SlurmLauncher" in launcher.stdout and "tasks_per_node" in launcher.stdout
+    # Tasks and nodes follow the trainer: srun starts one task per DDP rank on each machine.
+    multi_node = run(
+        [
+            BIN / "python",
+            "train.py",
+            "hydra/launcher=slurm",
+            "trainer=ddp",
+            "trainer.devices=4",
+            "trainer.num_nodes=2",
+            "--cfg",
+            "all",
+            "--resolve",
+            "-p",
+            "hydra.launcher",
+        ],
+        with_slurm,
+        PYTHONPATH="src",
+    )
+    assert "tasks_per_node: 4" in multi_node.stdout and "nodes: 2" in multi_node.stdout
     assert not any(dep.startswith("hydra-submitit-launcher") for dep in dependencies(without))
     assert not (without / "configs/hydra/launcher").exists()
     assert not (without / "configs/local/slurm_cluster.example.yaml").exists()

@@ -65,7 +65,12 @@ SWITCHES = [
     (
         "include_slurm",
         "no",
-        ["configs/hydra/launcher", "configs/local/slurm_cluster.example.yaml"],
+        [
+            "configs/hydra/launcher",
+            "configs/local/slurm_cluster.example.yaml",
+            "tests/test_slurm.py",
+            "tests/slurm_cluster.py",
+        ],
     ),
     ("include_optuna", "no", ["configs/hparams_search", "tests/test_hparams_search.py"]),
     ("include_github_actions", "no", [".github"]),

@@ -24,16 +24,19 @@ register_resolvers()
 @hydra.main(version_base="1.3", config_path="configs", config_name="eval")
 def main(cfg: DictConfig) -> None:
     with RunRecord(cfg) as record:
-        record.complete(evaluate(cfg))
+        metrics, details = evaluate(cfg)
+        record.complete(metrics, **details)
 
 
-def evaluate(cfg: DictConfig) -> dict[str, float]:
+def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     import lightning as L
     from hydra.utils import instantiate
 
     from {{ cookiecutter.package_name }}.runtime.checkpoints import existing_checkpoint, training_config
+    from {{ cookiecutter.package_name }}.runtime.ddp_ranks import other_ranks_started
     from {{ cookiecutter.package_name }}.runtime.extras import apply_extras
     from {{ cookiecutter.package_name }}.runtime.instantiate import finish_loggers, instantiate_all
+    from {{ cookiecutter.package_name }}.runtime.run_record import training_scale
 
     checkpoint = existing_checkpoint(cfg.ckpt_path)
     train_cfg = training_config(checkpoint) if cfg.use_train_config else None
@@ -44,18 +47,21 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     apply_extras(cfg)
     L.seed_everything(cfg.seed, workers=True)
 
-    datamodule = instantiate(cfg.data)
-    model = instantiate(cfg.model, input_shape=datamodule.input_shape, num_classes=datamodule.num_classes)
-    trainer = instantiate(
-        cfg.trainer,
-        callbacks=instantiate_all(cfg.get("callbacks")),
-        logger=instantiate_all(cfg.get("logger")) or False,
-    )
-    try:
-        trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint))
-    finally:
-        finish_loggers()
-    return {name: float(value) for name, value in trainer.callback_metrics.items()}
+    # With trainer=ddp this process is rank 0 and starts the job's other ranks (README: DDP).
+    with other_ranks_started(cfg):
+        datamodule = instantiate(cfg.data)
+        model = instantiate(cfg.model, input_shape=datamodule.input_shape, num_classes=datamodule.num_classes)
+        trainer = instantiate(
+            cfg.trainer,
+            callbacks=instantiate_all(cfg.get("callbacks")),
+            logger=instantiate_all(cfg.get("logger")) or False,
+        )
+        try:
+            trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint))
+        finally:
+            finish_loggers()
+    metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    return metrics, training_scale(trainer, datamodule)
 
 
 if __name__ == "__main__":

@@ -38,10 +38,14 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     import lightning as L
     from hydra.utils import instantiate
 
+    from {{ cookiecutter.package_name }}.callbacks.same_config_on_all_ranks import SameConfigOnAllRanks
     from {{ cookiecutter.package_name }}.loggers.config_logging import log_config
     from {{ cookiecutter.package_name }}.runtime.checkpoints import resume_checkpoint
+    from {{ cookiecutter.package_name }}.runtime.ddp_ranks import other_ranks_started
     from {{ cookiecutter.package_name }}.runtime.extras import apply_extras
     from {{ cookiecutter.package_name }}.runtime.instantiate import finish_loggers, instantiate_all
+    from {{ cookiecutter.package_name }}.runtime.run_record import training_scale
+    from {{ cookiecutter.package_name }}.runtime.slurm import trainer_plugins
 
     apply_extras(cfg)
     # Resolved first: a missing checkpoint should stop the run before any work is done.
@@ -50,35 +54,46 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
         raise ValueError("train=false tests a checkpoint: give ckpt_path=<.ckpt path> (or use eval.py)")
     seed = L.seed_everything(draw_seed_if_none(cfg.seed), workers=True)
 
-    datamodule = instantiate(cfg.data)
-    model = instantiate(cfg.model, input_shape=datamodule.input_shape, num_classes=datamodule.num_classes)
-    trainer = instantiate(
-        cfg.trainer,
-        callbacks=instantiate_all(cfg.get("callbacks")),
-        logger=instantiate_all(cfg.get("logger")) or False,
-    )
-    log_config(trainer.loggers, cfg)
+    # With trainer=ddp this process is rank 0 and starts the job's other ranks (README: DDP).
+    with other_ranks_started(cfg, seed=seed, ckpt_path=resume_from):
+        datamodule = instantiate(cfg.data)
+        model = instantiate(cfg.model, input_shape=datamodule.input_shape, num_classes=datamodule.num_classes)
+        trainer = instantiate(
+            cfg.trainer,
+            callbacks=[*instantiate_all(cfg.get("callbacks")), SameConfigOnAllRanks(cfg, seed)],
+            logger=instantiate_all(cfg.get("logger")) or False,
+            # Under SLURM, submitit alone requeues on the time-limit signal (README: SLURM).
+            plugins=trainer_plugins(cfg.trainer.get("plugins")),
+        )
+        log_config(trainer.loggers, cfg)
 
-    metrics: dict[str, float] = {}
-    try:
-        if cfg.train:
-            trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
-            metrics.update(_as_floats(trainer.callback_metrics))
-        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-        if cfg.test:
-            # The best checkpoint, not the last epoch; without one (fast_dev_run) the current weights.
-            trainer.test(model, datamodule=datamodule, ckpt_path=best or resume_from)
-            metrics.update(_as_floats(trainer.callback_metrics))
-    finally:
-        finish_loggers()
-    return metrics, {"seed": seed, "best_checkpoint": best or None}
+        metrics: dict[str, float] = {}
+        try:
+            if cfg.train:
+                trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
+                metrics.update(_as_floats(trainer.callback_metrics))
+            best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+            if cfg.test:
+                # The best checkpoint, not the last epoch; without one (fast_dev_run) the current weights.
+                trainer.test(model, datamodule=datamodule, ckpt_path=best or resume_from)
+                metrics.update(_as_floats(trainer.callback_metrics))
+        finally:
+            finish_loggers()
+    return metrics, {"seed": seed, "best_checkpoint": best or None, **training_scale(trainer, datamodule)}
 
 
 def draw_seed_if_none(seed: int | None) -> int:
-    """`seed=null` means a fresh random seed, recorded in run.json like any other (0 is a seed too)."""
+    """`seed=null` means a fresh random seed, recorded in run.json like any other (0 is a seed too).
+
+    The ranks of a SLURM job draw it from the job's id: they must agree, also after a requeue.
+    """
     import random
 
-    return seed if seed is not None else random.SystemRandom().randrange(2**31)
+    if seed is not None:
+        return seed
+    if int(os.environ.get("SLURM_NTASKS", 1)) > 1:
+        return random.Random(os.environ["SLURM_JOB_ID"]).randrange(2**31)
+    return random.SystemRandom().randrange(2**31)
 
 
 def _as_floats(metrics) -> dict[str, float]:

@@ -51,14 +51,16 @@ def make_config(tmp_path):
 QUIET = {"train.py": ["extras.print_config=false"], "eval.py": ["extras.print_config=false"]}
 
 
-def run_script(script: str, *overrides: str, check: bool = True) -> subprocess.CompletedProcess:
+def run_script(
+    script: str, *overrides: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run `python <script> <overrides>` from the project root, as a user would."""
     result = subprocess.run(
         [sys.executable, script, *overrides, *QUIET.get(script, [])],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "WANDB_MODE": "offline"},
+        env={**(env or os.environ), "WANDB_MODE": "offline"},
         timeout=600,
     )
     if check and result.returncode != 0:

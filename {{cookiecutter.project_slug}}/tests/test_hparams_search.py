@@ -11,13 +11,14 @@ import optuna
 from conftest import ROOT, run_script
 
 
-def search(tmp_path, trials: int):
+def search(tmp_path, trials: int, *overrides: str):
     return run_script(
         "train.py",
         "hparams_search=mlp_optuna",
         f"hydra.sweeper.n_trials={trials}",
         "debug=limit",
         f"paths.log_dir={tmp_path}",
+        *overrides,
     )
 
 
@@ -31,6 +32,21 @@ def test_optuna_search_runs_trials_with_sampled_values(tmp_path):
     }
     assert len(learning_rates) == 2, "each trial should sample its own learning rate"
     assert "best_value" in (study_dir / "optimization_results.yaml").read_text()
+
+
+def test_each_trial_trains_once_on_two_ddp_ranks_with_its_own_values(tmp_path):
+    # Under Lightning's own DDP launcher each rank would re-run the search and sample its own values;
+    # here a rank with other values would stop the trial (callbacks/same_config_on_all_ranks.py).
+    # debug=limit asks for one device; the command line has the last word.
+    search(tmp_path, 2, "trainer=ddp_sim", "trainer.devices=2")
+    study_dir = tmp_path / "debug" / "optuna" / "mlp_digits"
+    job_dirs = sorted(path.parent for path in study_dir.glob("*/*/run.json"))
+    runs = [json.loads((job_dir / "run.json").read_text()) for job_dir in job_dirs]
+    assert [(run["status"], run["world_size"]) for run in runs] == [("completed", 2)] * 2
+    assert all((job_dir / "train_rank1.log").is_file() for job_dir in job_dirs)
+    assert len(list(study_dir.glob("*/"))) == 1, "one search, one folder of trials"
+    study = optuna.load_study(study_name="mlp_digits", storage=f"sqlite:///{study_dir / 'optuna.db'}")
+    assert len(study.trials) == 2 and len({trial.params["model.optimizer.lr"] for trial in study.trials}) == 2
 
 
 def test_the_same_command_continues_the_stored_study(tmp_path):

@@ -6,6 +6,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from torch.utils.data import DataLoader, TensorDataset
 
+from .whole_split_sampler import whole_split_sampler
+
 
 class DigitsDataModule(L.LightningDataModule):
     """1,797 grey-scale digits as (1, 8, 8) tensors, split train/val/test once and for all.
@@ -83,6 +85,7 @@ class DigitsDataModule(L.LightningDataModule):
             dataset,
             batch_size=self.hparams.batch_size,
             shuffle=shuffle,
+            sampler=None if shuffle else whole_split_sampler(self.trainer, dataset),
             num_workers=self.hparams.num_workers,
             pin_memory=self.hparams.pin_memory,
             persistent_workers=self.hparams.num_workers > 0,

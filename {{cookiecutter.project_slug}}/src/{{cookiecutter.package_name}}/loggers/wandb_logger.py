@@ -4,6 +4,7 @@ Without this, `wandb` online with no key stops with an error, and with a key but
 blocks for about 100 s before failing.
 """
 
+import hashlib
 import netrc
 import os
 from pathlib import Path
@@ -32,11 +33,23 @@ def sweep_group_and_job_name() -> tuple[str | None, str | None]:
     return group, Path(hydra_cfg.runtime.output_dir).name
 
 
-def wandb_logger(mode: str | None = None, group: str | None = None, name: str | None = None, **kwargs):
+def run_id_of(output_dir: str) -> str:
+    """One W&B run per run directory: a SLURM requeue or `ckpt_path=last` continues the same run."""
+    return hashlib.sha256(str(Path(output_dir).resolve()).encode()).hexdigest()[:16]
+
+
+def wandb_logger(
+    mode: str | None = None,
+    group: str | None = None,
+    name: str | None = None,
+    id: str | None = None,  # noqa: A002 (W&B's name)
+    **kwargs,
+):
     """`mode` is W&B's own (online/offline/disabled); None means online if a key is configured.
 
     `group` and `name` default to the sweep's and the job's directory names, so that the runs of
-    one sweep sit together in W&B and each can be traced back to its directory.
+    one sweep sit together in W&B and each can be traced back to its directory. `id` defaults to
+    one derived from the run directory, resumed when the directory is continued.
     """
     mode = mode or os.environ.get("WANDB_MODE")
     if mode is None and not has_wandb_key():
@@ -44,4 +57,8 @@ def wandb_logger(mode: str | None = None, group: str | None = None, name: str | 
         print("W&B: no API key (WANDB_API_KEY or `wandb login`), logging offline; `wandb sync` later.")
     sweep_group, job_name = sweep_group_and_job_name()
     # Passed to wandb.init, not set in os.environ, so it cannot leak into the next job of a sweep.
-    return WandbLogger(mode=mode, group=group or sweep_group, name=name or job_name, **kwargs)
+    if id is None and kwargs.get("save_dir"):
+        id = run_id_of(kwargs["save_dir"])  # noqa: A001
+    return WandbLogger(
+        mode=mode, group=group or sweep_group, name=name or job_name, id=id, resume="allow", **kwargs
+    )

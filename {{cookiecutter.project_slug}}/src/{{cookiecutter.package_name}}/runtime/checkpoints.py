@@ -1,11 +1,16 @@
 """Which checkpoint to resume or evaluate, with errors that say what to type instead."""
 
+import logging
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from .run_dir import LAST_CHECKPOINT
 from .run_record import in_sweep
+from .slurm import requeued_by_slurm
+
+# In the run's log as well as on the console: which checkpoint a run continued from.
+log = logging.getLogger(__name__)
 
 
 class CheckpointNotFound(FileNotFoundError):
@@ -16,11 +21,12 @@ def resume_checkpoint(ckpt_path: str | None, output_dir: str) -> str | None:
     """`ckpt_path=last` means this run directory's `last.ckpt` (the resolver picked the directory).
 
     A sweep job re-run in its old directory (same command, same `hydra.sweep.dir`) continues from
-    its `last.ckpt` without being asked: that is how a crashed sweep is finished.
+    its `last.ckpt` without being asked: that is how a crashed sweep is finished, and how a
+    SLURM job that was preempted or timed out and requeued continues where it stopped.
     """
     last = Path(output_dir) / LAST_CHECKPOINT
-    if ckpt_path is None and in_sweep() and last.is_file():
-        print(f"Resuming unfinished sweep job from {last}")
+    if ckpt_path is None and last.is_file() and (in_sweep() or requeued_by_slurm()):
+        log.info(f"Resuming unfinished {'sweep job' if in_sweep() else 'requeued SLURM job'} from {last}")
         return str(last)
     if ckpt_path is None:
         return None
@@ -30,7 +36,7 @@ def resume_checkpoint(ckpt_path: str | None, output_dir: str) -> str | None:
                 f"ckpt_path=last: no {LAST_CHECKPOINT} in {output_dir}, and no earlier run with the same "
                 "config choices and overrides has one; give hydra.run.dir=<run dir> or a .ckpt path"
             )
-        print(f"Resuming from {last}")
+        log.info(f"Resuming from {last}")
         return str(last)
     return str(existing_checkpoint(ckpt_path))
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from .run_record import task_choices
+from .run_record import process_rank, task_choices
+from .slurm import slurm_run_name
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
 
@@ -24,6 +25,19 @@ def register_resolvers() -> None:
     OmegaConf.register_new_resolver("run_dir", run_dir, replace=True, use_cache=True)
     OmegaConf.register_new_resolver("job_dir", job_dir_name, replace=True, use_cache=True)
     OmegaConf.register_new_resolver("sqlite_in", sqlite_in, replace=True, use_cache=True)
+    OmegaConf.register_new_resolver("rank_zero_only", rank_zero_only, replace=True)
+    OmegaConf.register_new_resolver("rank_suffix", rank_suffix, replace=True)
+
+
+def rank_zero_only(value: str) -> str | None:
+    """`value` in the process that owns the run's files, None in the other ranks of a DDP job."""
+    return value if process_rank() == 0 else None
+
+
+def rank_suffix() -> str:
+    """`_rank1` for rank 1 of a DDP job, so that each rank logs to a file of its own."""
+    rank = process_rank()
+    return f"_rank{rank}" if rank else ""
 
 
 def run_dir(ckpt_path: str | None, runs_root: str, choices, overrides) -> str:
@@ -41,6 +55,9 @@ def run_dir(ckpt_path: str | None, runs_root: str, choices, overrides) -> str:
 
 
 def new_run_dir(root: Path) -> Path:
+    slurm_name = slurm_run_name()
+    if slurm_name is not None:
+        return root / slurm_name
     # Microseconds: single runs started in the same second (a job array) never share a directory.
     return root / datetime.now().strftime("%Y-%m-%d_%H-%M-%S_%f")
 

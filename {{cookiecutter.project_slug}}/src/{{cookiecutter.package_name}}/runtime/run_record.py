@@ -12,13 +12,29 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from .slurm import slurm_job
 
-def is_rank_zero() -> bool:
-    """True in the process that owns the run's files (DDP children and srun tasks > 0 are not)."""
+
+def process_rank() -> int:
+    """This process's rank in its job: 0 for a single process and for the one owning the files."""
     for var in ("RANK", "LOCAL_RANK", "SLURM_PROCID"):
         if var in os.environ:
-            return int(os.environ[var]) == 0
-    return True
+            return int(os.environ[var])
+    return 0
+
+
+def is_rank_zero() -> bool:
+    """True in the process that owns the run's files (DDP ranks and srun tasks > 0 are not)."""
+    return process_rank() == 0
+
+
+def training_scale(trainer, datamodule) -> dict[str, Any]:
+    """How many processes trained and how many samples each optimizer step saw, for run.json."""
+    batch_size = getattr(datamodule.hparams, "batch_size", None)
+    scale = {"world_size": trainer.world_size, "precision": str(trainer.precision)}
+    if batch_size is not None:
+        scale["effective_batch_size"] = batch_size * trainer.accumulate_grad_batches * trainer.world_size
+    return scale
 
 
 def task_choices(choices: dict) -> dict:
@@ -57,6 +73,7 @@ class RunRecord:
             "tags": OmegaConf.to_container(cfg.tags) if cfg.get("tags") is not None else [],
             "output_dir": str(self.path.parent),
             "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "slurm": slurm_job(),
             "metrics": {},
         }
         self._start = time.perf_counter()

@@ -1,0 +1,135 @@
+"""hydra/launcher=slurm on a real SLURM cluster that this module starts on localhost (slurm_cluster.py)."""
+
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_script
+from slurm_cluster import LocalSlurmCluster, missing_binaries
+
+pytestmark = pytest.mark.skipif(
+    bool(missing_binaries()),
+    reason=f"SLURM is not installed ({', '.join(missing_binaries())} missing): "
+    "sudo apt-get install slurmctld slurmd slurm-client munge",
+)
+
+# Small jobs that fit the two CPUs of a test machine; the logs go to pytest's directory.
+ON_SLURM = [
+    "-m",
+    "hydra/launcher=slurm",
+    "hydra.launcher.cpus_per_task=1",
+    "hydra.launcher.mem_gb=1",
+    "hydra.launcher.timeout_min=10",
+    "logger=csv",
+    "callbacks.rich_progress_bar=null",
+]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    cluster = LocalSlurmCluster(tmp_path_factory.mktemp("slurm")).start()
+    yield cluster
+    cluster.stop()
+
+
+def job_runs(log_dir: Path) -> list[tuple[Path, dict]]:
+    (sweep_dir,) = (log_dir / "train" / "multiruns").iterdir()
+    return [(path.parent, json.loads(path.read_text())) for path in sorted(sweep_dir.glob("*/run.json"))]
+
+
+def test_a_sweep_runs_as_a_job_array(cluster, tmp_path):
+    run_script(
+        "train.py",
+        *ON_SLURM,
+        "seed=1,2",
+        "trainer.max_epochs=2",
+        f"paths.log_dir={tmp_path}",
+        env=cluster.env,
+    )
+    runs = [run for _, run in job_runs(tmp_path)]
+    assert [(run["status"], run["seed"]) for run in runs] == [("completed", 1), ("completed", 2)]
+    # Two tasks of one array, each with its own SLURM job.
+    assert len({run["slurm"]["array_job_id"] for run in runs}) == 1
+    assert sorted(run["slurm"]["array_task_id"] for run in runs) == ["0", "1"]
+
+
+def test_ddp_ranks_are_srun_tasks(cluster, tmp_path):
+    run_script(
+        "train.py",
+        *ON_SLURM,
+        "trainer=ddp_sim",
+        "trainer.max_epochs=2",
+        "+trainer.limit_train_batches=4",
+        f"paths.log_dir={tmp_path}",
+        env=cluster.env,
+    )
+    ((job_dir, run),) = job_runs(tmp_path)
+    assert run["status"] == "completed" and run["world_size"] == 2
+    # Both ranks ran the job; only rank 0 wrote the config record and the run's log.
+    assert sorted(path.name for path in job_dir.glob("train*.log")) == ["train.log", "train_rank1.log"]
+    assert "MEMBER: 2/2" in (job_dir / "train_rank1.log").read_text()
+    assert "SLURM auto-requeueing enabled" not in (job_dir / "train.log").read_text()
+
+
+def epochs_in(job_dir: Path) -> list[int]:
+    with (job_dir / "history.csv").open() as history:
+        return [int(row["epoch"]) for row in csv.DictReader(history)]
+
+
+def test_a_requeued_job_resumes_in_its_own_directory(cluster, tmp_path):
+    epochs = 80
+    sweep = subprocess.Popen(
+        [
+            sys.executable,
+            "train.py",
+            *ON_SLURM,
+            "seed=1",
+            f"trainer.max_epochs={epochs}",
+            "callbacks.early_stopping=null",
+            "logger=[csv,wandb]",
+            f"paths.log_dir={tmp_path}",
+            "extras.print_config=false",
+        ],
+        cwd=ROOT,
+        env={**cluster.env, "WANDB_MODE": "offline"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    # Requeue once a few epochs are checkpointed, as a preemption would.
+    job_dir = wait_for(
+        lambda: next((tmp_path / "train" / "multiruns").glob("*/*/checkpoints/last.ckpt"), None)
+    )
+    job_dir = job_dir.parent.parent
+    wait_for(lambda: len(epochs_in(job_dir)) >= 3 or None)
+    job_id = json.loads((job_dir / "run.json").read_text())["slurm"]["job_id"]
+    cluster.run("scontrol", "requeue", job_id)
+    output = sweep.communicate(timeout=600)[0]
+    assert sweep.returncode == 0, output[-3000:]
+
+    ((same_dir, run),) = job_runs(tmp_path)
+    assert same_dir == job_dir and run["status"] == "completed"
+    assert run["slurm"]["restart_count"] == "1"
+    assert "Resuming unfinished sweep job from" in (job_dir / "train.log").read_text()
+    # Every epoch once: the history resumed with the checkpoint, the epoch in progress was redone.
+    assert epochs_in(job_dir) == list(range(epochs))
+    # Both attempts logged to the same W&B run.
+    attempts = list((job_dir / "wandb").glob("offline-run-*"))
+    assert len(attempts) == 2 and len({path.name.rsplit("-", 1)[1] for path in attempts}) == 1
+
+
+def wait_for(probe, timeout: float = 300.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            found = probe()
+        except (OSError, ValueError, KeyError):
+            found = None
+        if found is not None:
+            return found
+        time.sleep(0.2)
+    raise TimeoutError(f"waited {timeout} s for {probe}")
