@@ -80,7 +80,16 @@ def epochs_in(job_dir: Path) -> list[int]:
         return [int(row["epoch"]) for row in csv.DictReader(history)]
 
 
-def test_a_requeued_job_resumes_in_its_own_directory(cluster, tmp_path):
+# How a running job gets requeued: preempted (SLURM requeues it), or the signal SLURM sends
+# `signal_delay_s` before the time limit, on which submitit requeues it.
+REQUEUES = {
+    "preempted": ("scontrol", "requeue"),
+    "time_limit_signal": ("scancel", "--signal=USR2"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(REQUEUES))
+def test_a_requeued_job_resumes_in_its_own_directory(cluster, tmp_path, how):
     epochs = 80
     sweep = subprocess.Popen(
         [
@@ -100,21 +109,25 @@ def test_a_requeued_job_resumes_in_its_own_directory(cluster, tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    # Requeue once a few epochs are checkpointed, as a preemption would.
+    # Requeue once a few epochs are checkpointed.
     job_dir = wait_for(
         lambda: next((tmp_path / "train" / "multiruns").glob("*/*/checkpoints/last.ckpt"), None)
     )
     job_dir = job_dir.parent.parent
     wait_for(lambda: len(epochs_in(job_dir)) >= 3 or None)
     job_id = json.loads((job_dir / "run.json").read_text())["slurm"]["job_id"]
-    cluster.run("scontrol", "requeue", job_id)
+    cluster.run(*REQUEUES[how], job_id)
     output = sweep.communicate(timeout=600)[0]
     assert sweep.returncode == 0, output[-3000:]
 
     ((same_dir, run),) = job_runs(tmp_path)
     assert same_dir == job_dir and run["status"] == "completed"
     assert run["slurm"]["restart_count"] == "1"
-    assert "Resuming unfinished sweep job from" in (job_dir / "train.log").read_text()
+    log = (job_dir / "train.log").read_text()
+    assert "Resuming unfinished sweep job from" in log and "Restored all states from the checkpoint" in log
+    if how == "time_limit_signal":
+        # submitit's handler (its log lines are in the run's log) caught the signal and requeued.
+        assert "Caught signal SIGUSR2" in log and "Requeued job" in log
     # Every epoch once: the history resumed with the checkpoint, the epoch in progress was redone.
     assert epochs_in(job_dir) == list(range(epochs))
     # Both attempts logged to the same W&B run.
