@@ -15,6 +15,7 @@ from omegaconf import DictConfig, open_dict
 
 os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
+from {{ cookiecutter.package_name }}.runtime.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_dir import register_resolvers  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord  # noqa: E402
 
@@ -23,7 +24,7 @@ register_resolvers()
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="eval")
 def main(cfg: DictConfig) -> None:
-    with RunRecord(cfg) as record:
+    with errors_in_one_line(), RunRecord(cfg) as record:  # HYDRA_FULL_ERROR=1 for the traceback
         metrics, details = evaluate(cfg)
         record.complete(metrics, **details)
 
@@ -33,6 +34,7 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     from hydra.utils import instantiate
 
     from {{ cookiecutter.package_name }}.runtime.checkpoints import existing_checkpoint, training_config
+    from {{ cookiecutter.package_name }}.runtime.config_checks import check_config
     from {{ cookiecutter.package_name }}.runtime.ddp_ranks import other_ranks_started
     from {{ cookiecutter.package_name }}.runtime.extras import apply_extras
     from {{ cookiecutter.package_name }}.runtime.instantiate import finish_loggers, instantiate_all
@@ -45,6 +47,7 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
         with open_dict(cfg):
             cfg.model, cfg.data = train_cfg.model, train_cfg.data
     apply_extras(cfg)
+    check_config(cfg)
     L.seed_everything(cfg.seed, workers=True)
 
     # With trainer=ddp this process is rank 0 and starts the job's other ranks (README: DDP).
@@ -65,4 +68,5 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
 
 
 if __name__ == "__main__":
-    main()
+    with config_errors_in_one_line():
+        main()

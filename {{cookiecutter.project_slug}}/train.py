@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 
 os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
+from {{ cookiecutter.package_name }}.runtime.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_dir import register_resolvers  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord, completed_sweep_job  # noqa: E402
 
@@ -21,16 +22,19 @@ register_resolvers()
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    earlier = completed_sweep_job()
-    if earlier is not None:
-        # Re-running a sweep in its old directory finishes what crashed, and repeats nothing else.
-        print(f"Skipping {earlier['output_dir']}: completed in an earlier run of this sweep")
-        return earlier["metrics"].get(cfg.get("optimized_metric"))
-    with RunRecord(cfg) as record:
-        metrics, details = train(cfg)
-        record.complete(metrics, **details)
-    # The sweeper (Optuna) optimises the value returned here.
-    return metrics.get(cfg.get("optimized_metric"))
+    with errors_in_one_line():  # HYDRA_FULL_ERROR=1 for the traceback
+        earlier = completed_sweep_job()
+        if earlier is not None:
+            # Re-running a sweep in its old directory finishes what crashed, and repeats nothing else.
+            print(f"Skipping {earlier['output_dir']}: completed in an earlier run of this sweep")
+            return earlier["metrics"].get(cfg.get("optimized_metric"))
+        # Drawn here for seed=null, so that run.json, the manifest and every DDP rank share one seed.
+        cfg.seed = draw_seed_if_none(cfg.seed)
+        with RunRecord(cfg) as record:  # run.json and manifest/: what ran, on what, from which code
+            metrics, details = train(cfg)
+            record.complete(metrics, **details)
+        # The sweeper (Optuna) optimises the value returned here.
+        return metrics.get(cfg.get("optimized_metric"))
 
 
 def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
@@ -41,13 +45,18 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     from {{ cookiecutter.package_name }}.callbacks.same_config_on_all_ranks import SameConfigOnAllRanks
     from {{ cookiecutter.package_name }}.loggers.config_logging import log_config
     from {{ cookiecutter.package_name }}.runtime.checkpoints import resume_checkpoint
+    from {{ cookiecutter.package_name }}.runtime.config_checks import check_config
     from {{ cookiecutter.package_name }}.runtime.ddp_ranks import other_ranks_started
     from {{ cookiecutter.package_name }}.runtime.extras import apply_extras
-    from {{ cookiecutter.package_name }}.runtime.instantiate import finish_loggers, instantiate_all
+    from {{ cookiecutter.package_name }}.runtime.instantiate import (
+        finish_loggers,
+        instantiate_all,
+        trainer_plugins,
+    )
     from {{ cookiecutter.package_name }}.runtime.run_record import training_scale
-    from {{ cookiecutter.package_name }}.runtime.slurm import trainer_plugins
 
     apply_extras(cfg)
+    check_config(cfg)  # a value no run can use stops here, naming its key
     # Resolved first: a missing checkpoint should stop the run before any work is done.
     resume_from = resume_checkpoint(cfg.ckpt_path, cfg.paths.output_dir)
     if cfg.test and not cfg.train and resume_from is None:
@@ -62,7 +71,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
             cfg.trainer,
             callbacks=[*instantiate_all(cfg.get("callbacks")), SameConfigOnAllRanks(cfg, seed)],
             logger=instantiate_all(cfg.get("logger")) or False,
-            # Under SLURM, submitit alone requeues on the time-limit signal (README: SLURM).
+            # Atomic checkpoint writes; under SLURM, submitit alone requeues (README).
             plugins=trainer_plugins(cfg.trainer.get("plugins")),
         )
         log_config(trainer.loggers, cfg)
@@ -101,4 +110,5 @@ def _as_floats(metrics) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    with config_errors_in_one_line():
+        main()

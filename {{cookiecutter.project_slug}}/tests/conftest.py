@@ -1,6 +1,7 @@
 """Configs composed as `python train.py` composes them, with every output in a temporary directory."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,12 @@ def run_script(
             f"{script} {' '.join(overrides)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
     return result
+
+
+def copy_of_project(destination: Path) -> Path:
+    """The scripts and configs, without logs: a project directory the test may turn into a repo."""
+    destination.mkdir(parents=True)
+    for name in ("train.py", "eval.py"):
+        shutil.copy(ROOT / name, destination / name)
+    shutil.copytree(ROOT / "configs", destination / "configs")
+    return destination

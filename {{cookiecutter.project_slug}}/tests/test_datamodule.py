@@ -1,10 +1,15 @@
-"""The digits splits: sizes, shapes, no shared samples, and independence from the run's seed."""
+"""The digits splits: sizes, shapes, no shared samples (and a guard that fails when they are), and
+independence from the run's seed."""
+
+import logging
 
 import lightning as L
+import numpy as np
 import pytest
 import torch
 
 from {{ cookiecutter.package_name }}.data.digits_datamodule import DigitsDataModule
+from {{ cookiecutter.package_name }}.data.split_checks import DataLeakageError
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +85,41 @@ def test_k_folds_partition_the_non_test_data_and_keep_the_test_split():
 def test_an_impossible_fold_is_a_clear_error(num_folds, fold):
     with pytest.raises(ValueError, match=rf"data.fold={fold} with data.num_folds={num_folds}"):
         DigitsDataModule(num_folds=num_folds, fold=fold)
+
+
+class LeakyDigits(DigitsDataModule):
+    """Copies three test examples into the training split, as a careless merge would."""
+
+    def _stratified_split(self, x, y):
+        splits = super()._stratified_split(x, y)
+        (x_train, y_train), (x_test, y_test) = splits["train"], splits["test"]
+        splits["train"] = (np.concatenate([x_train, x_test[:3]]), np.concatenate([y_train, y_test[:3]]))
+        return splits
+
+
+def test_a_split_sharing_examples_with_another_stops_the_set_up():
+    with pytest.raises(
+        DataLeakageError, match=r"3 example\(s\) of the 'test' split also in the 'train' split"
+    ):
+        LeakyDigits().setup()
+
+
+def test_the_leakage_check_can_be_turned_off_explicitly():
+    datamodule = LeakyDigits(check_leakage=False)
+    datamodule.setup()
+    assert len(datamodule.train_set) == 1257 + 3
+
+
+class DigitsWithoutSevensInValidation(DigitsDataModule):
+    def _stratified_split(self, x, y):
+        splits = super()._stratified_split(x, y)
+        x_val, y_val = splits["val"]
+        splits["val"] = (x_val[y_val != 7], y_val[y_val != 7])
+        return splits
+
+
+def test_class_balance_is_logged_and_a_missing_class_warned_about(caplog):
+    with caplog.at_level(logging.INFO):
+        DigitsWithoutSevensInValidation().setup()
+    assert "train: 1257 samples, per class {0: " in caplog.text
+    assert "val split has no sample of class(es) [7]" in caplog.text

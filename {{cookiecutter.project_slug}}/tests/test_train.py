@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -295,3 +296,18 @@ def test_a_killed_sweep_finishes_when_run_again(tmp_path):
     assert f"Resuming unfinished sweep job from {crashed / 'checkpoints' / 'last.ckpt'}" in rerun.stdout
     assert [run["status"] for run in sweep_runs(sweep_dir)] == ["completed", "completed"]
     assert saved_epoch(crashed) == 29
+
+
+def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    # A learning rate this large makes the loss or the weights overflow in the second epoch.
+    run_dir = tmp_path / "exploding"
+    overrides = ["debug=limit", "trainer.deterministic=true", "model/optimizer=sgd", "model.optimizer.lr=1e5"]
+    result = run_script("train.py", *overrides, f"hydra.run.dir={run_dir}", check=False)
+    assert result.returncode != 0
+    run = read_run(run_dir)
+    assert run["status"] == "failed"
+    assert re.search(
+        r"training loss is (nan|inf) at step \d+ \(epoch 1, batch \d+\); the last finite", run["error"]
+    ) or ("weights are not finite at the end of epoch 1" in run["error"]), run["error"]
+    weights = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    assert all(torch.isfinite(tensor).all() for tensor in weights.values())

@@ -6,6 +6,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from torch.utils.data import DataLoader, TensorDataset
 
+from .split_checks import check_splits
 from .whole_split_sampler import whole_split_sampler
 
 
@@ -15,7 +16,8 @@ class DigitsDataModule(L.LightningDataModule):
     The split depends on `split_seed` only, never on the run's seed: seeds vary the training,
     not which samples are tested. Normalisation statistics come from the training split alone.
     With `num_folds=K`, validation is fold `fold` (0..K-1) of a stratified K-fold split of
-    everything but the test split, which stays the same for every fold.
+    everything but the test split, which stays the same for every fold. Set-up fails when two
+    splits share an example (`check_leakage`) and logs the class balance of each split.
     """
 
     input_shape = (1, 8, 8)
@@ -31,6 +33,7 @@ class DigitsDataModule(L.LightningDataModule):
         split_seed: int = 0,
         num_folds: int | None = None,
         fold: int = 0,
+        check_leakage: bool = True,
     ) -> None:
         super().__init__()
         if num_folds is not None and not (num_folds >= 2 and 0 <= fold < num_folds):
@@ -48,6 +51,7 @@ class DigitsDataModule(L.LightningDataModule):
             return
         x, y = load_digits(return_X_y=True)
         splits = self._stratified_split(x, y)
+        check_splits(splits, self.num_classes, self.hparams.check_leakage)
         # Kept to undo the normalisation, e.g. to show images.
         self.mean, self.std = float(splits["train"][0].mean()), float(splits["train"][0].std())
         self.train_set, self.val_set, self.test_set = (

@@ -1,6 +1,7 @@
 """Which checkpoint to resume or evaluate, with errors that say what to type instead."""
 
 import logging
+import zipfile
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -49,6 +50,12 @@ def existing_checkpoint(ckpt_path: str | None) -> Path:
     path = Path(ckpt_path)
     if not path.is_file():
         raise CheckpointNotFound(f"ckpt_path={ckpt_path}: no such file; give the path of a .ckpt file")
+    # torch.save writes zip archives: anything else would fail later with an unpickling error.
+    if not zipfile.is_zipfile(path):
+        raise CheckpointNotFound(
+            f"ckpt_path={ckpt_path}: not a checkpoint (not a file torch.save wrote); give a .ckpt file "
+            "from a run's checkpoints/ directory"
+        )
     return path
 
 

@@ -1,4 +1,4 @@
-"""Build the callbacks and loggers named in a config group, in the order they are listed."""
+"""Build the callbacks, loggers and Trainer plugins of a config, in the order they are listed."""
 
 import sys
 
@@ -11,6 +11,24 @@ def instantiate_all(group: DictConfig | None) -> list:
     if not group:
         return []
     return [instantiate(node) for node in group.values() if node and "_target_" in node]
+
+
+def trainer_plugins(configured) -> list | None:
+    """`trainer.plugins` as configured, plus checkpoints written atomically and, under SLURM,
+    Lightning's SLURM environment with its own requeueing off (runtime/slurm.py)."""
+    from lightning.pytorch.plugins.io import CheckpointIO
+
+    from .atomic_checkpoint_io import AtomicCheckpointIO
+    from .slurm import slurm_environment
+
+    plugins = instantiate(configured) if configured is not None else []
+    plugins = list(plugins) if isinstance(plugins, (list, tuple)) else [plugins]
+    if not any(isinstance(plugin, CheckpointIO) for plugin in plugins):
+        plugins.append(AtomicCheckpointIO())
+    environment = slurm_environment()
+    if environment is not None:
+        plugins.append(environment)
+    return plugins
 
 
 def finish_loggers() -> None:

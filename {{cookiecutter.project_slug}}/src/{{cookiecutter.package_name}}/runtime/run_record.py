@@ -12,6 +12,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from .manifest import write_manifest
 from .slurm import slurm_job
 
 
@@ -76,9 +77,14 @@ class RunRecord:
             "slurm": slurm_job(),
             "metrics": {},
         }
+        self.cfg = cfg
         self._start = time.perf_counter()
 
     def __enter__(self) -> "RunRecord":
+        if self.enabled:
+            script = f"{HydraConfig.get().job.name}.py"
+            manifest = write_manifest(self.cfg, self.data["overrides"], self.path.parent, script)
+            self.data["manifest"] = str(manifest.relative_to(self.path.parent))
         self._write()
         return self
 

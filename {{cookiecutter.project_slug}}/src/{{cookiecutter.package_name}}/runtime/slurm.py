@@ -47,15 +47,10 @@ def slurm_job() -> dict[str, str] | None:
     return {key: os.environ[var] for key, var in names.items() if var in os.environ}
 
 
-def trainer_plugins(configured) -> list | None:
-    """`trainer.plugins` as configured, and under SLURM Lightning's SLURM environment without its
-    requeue handler (see above)."""
-    from hydra.utils import instantiate
+def slurm_environment():
+    """Lightning's SLURM environment without its requeue handler (see above); None outside SLURM."""
+    if "SLURM_NTASKS" not in os.environ or not in_slurm_batch_job():
+        return None
+    from lightning.pytorch.plugins.environments import SLURMEnvironment
 
-    plugins = instantiate(configured) if configured is not None else []
-    plugins = list(plugins) if isinstance(plugins, (list, tuple)) else [plugins]
-    if "SLURM_NTASKS" in os.environ and in_slurm_batch_job():
-        from lightning.pytorch.plugins.environments import SLURMEnvironment
-
-        plugins.append(SLURMEnvironment(auto_requeue=False))
-    return plugins or None
+    return SLURMEnvironment(auto_requeue=False)

@@ -1,0 +1,47 @@
+"""Checks on train/validation/test splits before anything trains on them."""
+
+import hashlib
+import logging
+from itertools import combinations
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class DataLeakageError(ValueError):
+    pass
+
+
+def check_splits(
+    splits: dict[str, tuple[np.ndarray, np.ndarray]], num_classes: int, check_leakage: bool
+) -> None:
+    """Logs each split's class balance, warns about classes a split lacks, and fails when two
+    splits share an example (identical content), unless `check_leakage` is off."""
+    for name, (_, labels) in splits.items():
+        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=num_classes)
+        log.info(f"{name}: {len(labels)} samples, per class {dict(enumerate(counts.tolist()))}")
+        missing = np.flatnonzero(counts == 0).tolist()
+        if missing:
+            log.warning(
+                f"{name} split has no sample of class(es) {missing}: its per-class metrics are undefined"
+            )
+    if check_leakage:
+        for message in shared_examples({name: features for name, (features, _) in splits.items()}):
+            raise DataLeakageError(
+                f"{message}; remove the duplicates, or set data.check_leakage=false to accept them"
+            )
+
+
+def shared_examples(splits: dict[str, np.ndarray]) -> list[str]:
+    """One message per pair of splits that hold identical examples."""
+    hashes = {name: {_digest(row) for row in features} for name, features in splits.items()}
+    return [
+        f"data leakage: {len(hashes[a] & hashes[b])} example(s) of the '{b}' split also in the '{a}' split"
+        for a, b in combinations(splits, 2)
+        if hashes[a] & hashes[b]
+    ]
+
+
+def _digest(example: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(example).tobytes(), digest_size=16).digest()
