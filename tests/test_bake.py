@@ -17,6 +17,7 @@ DEFAULT_FILES = """
 LICENSE
 Makefile
 README.md
+configs/callbacks/confusion_matrix.yaml
 configs/callbacks/default.yaml
 configs/callbacks/early_stopping.yaml
 configs/callbacks/epoch_history.yaml
@@ -26,13 +27,18 @@ configs/callbacks/model_checkpoint.yaml
 configs/callbacks/model_summary.yaml
 configs/callbacks/non_finite_loss.yaml
 configs/callbacks/none.yaml
+configs/callbacks/prediction_grid.yaml
 configs/callbacks/random_state.yaml
 configs/callbacks/rich_progress_bar.yaml
+configs/callbacks/training_stats.yaml
+configs/callbacks/visualise.yaml
 configs/data/digits.yaml
 configs/debug/anomaly.yaml
+configs/debug/bs_find.yaml
 configs/debug/default.yaml
 configs/debug/fdr.yaml
 configs/debug/limit.yaml
+configs/debug/lr_find.yaml
 configs/debug/overfit.yaml
 configs/debug/profiler.yaml
 configs/eval.yaml
@@ -54,6 +60,7 @@ configs/logger/tensorboard.yaml
 configs/logger/wandb.yaml
 configs/model/cnn.yaml
 configs/model/linear.yaml
+configs/model/majority.yaml
 configs/model/mlp.yaml
 configs/model/optimizer/adamw.yaml
 configs/model/optimizer/sgd.yaml
@@ -72,10 +79,14 @@ pyproject.toml
 report.py
 src/PKG/__init__.py
 src/PKG/callbacks/__init__.py
+src/PKG/callbacks/confusion_matrix.py
 src/PKG/callbacks/epoch_history.py
+src/PKG/callbacks/lr_finder.py
 src/PKG/callbacks/non_finite_loss.py
+src/PKG/callbacks/prediction_grid.py
 src/PKG/callbacks/random_state.py
 src/PKG/callbacks/same_config_on_all_ranks.py
+src/PKG/callbacks/training_stats.py
 src/PKG/data/__init__.py
 src/PKG/data/digits_datamodule.py
 src/PKG/data/split_checks.py
@@ -83,11 +94,14 @@ src/PKG/data/whole_split_sampler.py
 src/PKG/loggers/__init__.py
 src/PKG/loggers/config_logging.py
 src/PKG/loggers/csv_logger.py
+src/PKG/loggers/figures.py
 src/PKG/loggers/mlflow_logger.py
 src/PKG/loggers/wandb_logger.py
 src/PKG/models/__init__.py
 src/PKG/models/classifier_module.py
+src/PKG/models/majority_module.py
 src/PKG/nets/__init__.py
+src/PKG/nets/class_prior.py
 src/PKG/nets/cnn.py
 src/PKG/nets/linear.py
 src/PKG/nets/mlp.py
@@ -109,6 +123,7 @@ src/PKG/runtime/run_dir.py
 src/PKG/runtime/run_record.py
 src/PKG/runtime/slurm.py
 tests/conftest.py
+tests/network_checks.py
 tests/slurm_cluster.py
 tests/test_bad_inputs.py
 tests/test_configs.py
@@ -123,6 +138,7 @@ tests/test_reproducibility.py
 tests/test_secrets.py
 tests/test_slurm.py
 tests/test_train.py
+tests/test_visualisation.py
 train.py
 """.split()
 

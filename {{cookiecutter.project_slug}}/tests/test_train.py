@@ -311,3 +311,31 @@ def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_
     ) or ("weights are not finite at the end of epoch 1" in run["error"]), run["error"]
     weights = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
     assert all(torch.isfinite(tensor).all() for tensor in weights.values())
+
+
+def test_the_majority_baseline_predicts_the_most_frequent_training_class(make_config):
+    cfg = make_config(
+        "model=majority", "debug=limit", "trainer.limit_train_batches=1.0", "trainer.limit_test_batches=1.0"
+    )
+    metrics, _ = train(cfg)
+    datamodule = instantiate(cfg.data)
+    datamodule.setup()
+    majority = torch.bincount(datamodule.train_set.tensors[1]).argmax()
+    test_labels = datamodule.test_set.tensors[1]
+    assert metrics["test/acc"] == pytest.approx((test_labels == majority).float().mean().item())
+
+
+def test_the_learning_rate_finder_leaves_a_plot_and_a_suggestion(tmp_path):
+    run_dir = tmp_path / "lr_find"
+    result = run_script("train.py", "debug=lr_find", f"hydra.run.dir={run_dir}")
+    suggestion = re.search(
+        r"suggested lr ([0-9.e-]+), plot in (\S+); use it with model.optimizer.lr=", result.stdout
+    )
+    assert suggestion and Path(suggestion.group(2)) == run_dir / "lr_find.png"
+    assert (run_dir / "lr_find.png").stat().st_size > 0 and 1e-6 <= float(suggestion.group(1)) <= 1.0
+    assert read_run(run_dir)["status"] == "completed"
+
+
+def test_the_batch_size_finder_reports_the_batch_size_it_trains_with(tmp_path):
+    result = run_script("train.py", "debug=bs_find", f"hydra.run.dir={tmp_path / 'bs_find'}")
+    assert re.search(r"continue with full run using batch size \d+", result.stdout)

@@ -25,7 +25,7 @@ class StopOnNonFiniteLoss(L.Callback):
         self.last_finite: tuple[int, float] | None = None
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx: int) -> None:
-        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is None or trainer.global_step % self.every:
             return
         value = float(loss.detach())

@@ -18,6 +18,7 @@ from hydra.experimental.callback import Callback
 from .run_record import in_sweep
 
 PREFIX = "Error: "
+CRYPTIC_ERRORS = (KeyError, IndexError, AttributeError, TypeError, NameError, AssertionError)
 HINT = " (HYDRA_FULL_ERROR=1 shows the traceback)"
 
 
@@ -45,7 +46,11 @@ def one_line(error: BaseException) -> str:
     if cause is not None and str(error).startswith("Error in call to target"):
         return f"{key.group(1) if key else 'config'}: {one_line(cause)}"
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return "; ".join(lines) or type(error).__name__
+    message = "; ".join(lines) or type(error).__name__
+    # These say little without their type: KeyError('loss') prints as 'loss'.
+    if isinstance(error, CRYPTIC_ERRORS):
+        message = f"{type(error).__name__}: {message}"
+    return message
 
 
 class _HeldStderr:
