@@ -65,7 +65,9 @@ def installed(bake):
 
 def test_default_project_passes_its_tests_and_learns_digits(installed):
     project = installed()
-    tests = run([BIN / "python", "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"], project)
+    # Two workers, as the project's `make test` would use on this machine's two cores.
+    suite = [BIN / "python", "-m", "pytest", "-q", "-rs", "-n", "2", "-p", "no:cacheprovider"]
+    tests = run(suite, project, timeout=1500)
     if os.environ.get("CI"):
         # .ci/run installs SLURM: its tests must run there, not skip.
         assert "SLURM is not installed" not in tests.stdout

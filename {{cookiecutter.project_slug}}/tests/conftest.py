@@ -1,5 +1,6 @@
 """Configs composed as `python train.py` composes them, with every output in a temporary directory."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 # With a W&B key but no network, wandb.init blocks for about 100 s.
 os.environ["WANDB_MODE"] = "offline"
+
+
+def read_run(run_dir: Path) -> dict:
+    return json.loads((run_dir / "run.json").read_text())
 
 
 def config_options(group: str) -> list[str]:

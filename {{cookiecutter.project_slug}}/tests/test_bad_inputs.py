@@ -40,7 +40,7 @@ BAD_INPUTS = [
     (
         "train.py",
         ["+trainer.epochs=3"],
-        "trainer: Trainer.__init__() got an unexpected keyword argument 'epochs'",
+        "trainer: TypeError: Trainer.__init__() got an unexpected keyword argument 'epochs'",
     ),
     (
         "train.py",

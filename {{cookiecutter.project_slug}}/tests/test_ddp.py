@@ -6,14 +6,13 @@ ranks' shares to equal length would count one sample twice and change the accura
 """
 
 import csv
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_script
+from conftest import ROOT, read_run, run_script
 from lightning.fabric.plugins.environments.lightning import find_free_network_port
 
 SHORT_DDP = [
@@ -24,10 +23,6 @@ SHORT_DDP = [
     "data.test_fraction=0.105",
     "callbacks.rich_progress_bar=null",
 ]
-
-
-def read_run(run_dir: Path) -> dict:
-    return json.loads((run_dir / "run.json").read_text())
 
 
 def assert_one_job_on_two_ranks(job_dir: Path) -> dict:

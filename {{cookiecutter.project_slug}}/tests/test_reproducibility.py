@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import torch
-from conftest import ROOT, copy_of_project, run_script
+from conftest import ROOT, copy_of_project, read_run, run_script
 
 from train import train
 
@@ -21,10 +21,6 @@ DETERMINISTIC = [
     "callbacks.rich_progress_bar=null",
     "extras.print_config=false",
 ]
-
-
-def read_run(run_dir: Path) -> dict:
-    return json.loads((run_dir / "run.json").read_text())
 
 
 def test_the_same_seed_twice_gives_identical_metrics(make_config):

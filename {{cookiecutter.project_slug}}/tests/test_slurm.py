@@ -90,7 +90,7 @@ REQUEUES = {
 
 @pytest.mark.parametrize("how", sorted(REQUEUES))
 def test_a_requeued_job_resumes_in_its_own_directory(cluster, tmp_path, how):
-    epochs = 40
+    epochs = 15
     sweep = subprocess.Popen(
         [
             sys.executable,

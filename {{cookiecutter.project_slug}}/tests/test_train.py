@@ -11,14 +11,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, config_options, run_script
+from conftest import ROOT, config_options, read_run, run_script
 from hydra.utils import instantiate
 
 from train import train
-
-
-def read_run(run_dir: Path) -> dict:
-    return json.loads((run_dir / "run.json").read_text())
 
 
 @pytest.mark.parametrize("model", config_options("model"))
@@ -339,3 +335,26 @@ def test_the_learning_rate_finder_leaves_a_plot_and_a_suggestion(tmp_path):
 def test_the_batch_size_finder_reports_the_batch_size_it_trains_with(tmp_path):
     result = run_script("train.py", "debug=bs_find", f"hydra.run.dir={tmp_path / 'bs_find'}")
     assert re.search(r"continue with full run using batch size \d+", result.stdout)
+
+
+def test_the_baselines_train_and_one_is_named_the_baseline_of_a_report(tmp_path):
+    sweep = ["-m", "model=majority,linear", "seed=1,2", "debug=limit", f"paths.log_dir={tmp_path}"]
+    run_script("train.py", *sweep)
+    (sweep_dir,) = (tmp_path / "debug" / "multiruns").iterdir()
+    report = ["--baseline", "model=majority", "--out", str(tmp_path / "report")]
+    result = run_script("report.py", str(sweep_dir), *report)
+    assert "| model=majority (baseline) | 2 | 0 |" in result.stdout, result.stdout
+    assert "| model=linear | 2 | 0 |" in result.stdout
+
+
+def test_cfg_job_prints_the_config_without_importing_torch():
+    probe = (
+        "import runpy, sys; sys.argv = ['train.py', '--cfg', 'job']; "
+        "runpy.run_path('train.py', run_name='__main__'); "
+        "print('heavy:', sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'lightning', 'wandb'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "_target_:" in result.stdout and "heavy: []" in result.stdout
