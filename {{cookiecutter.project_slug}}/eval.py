@@ -46,8 +46,8 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
         print(f"Using model and data config of the training run in {checkpoint.parent.parent}")
         with open_dict(cfg):
             cfg.model, cfg.data = train_cfg.model, train_cfg.data
-    apply_extras(cfg)
     check_config(cfg)
+    apply_extras(cfg)
     L.seed_everything(cfg.seed, workers=True)
 
     # With trainer=ddp this process is rank 0 and starts the job's other ranks (README: DDP).

@@ -55,8 +55,8 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     )
     from {{ cookiecutter.package_name }}.runtime.run_record import training_scale
 
-    apply_extras(cfg)
     check_config(cfg)  # a value no run can use stops here, naming its key
+    apply_extras(cfg)
     # Resolved first: a missing checkpoint should stop the run before any work is done.
     resume_from = resume_checkpoint(cfg.ckpt_path, cfg.paths.output_dir)
     if cfg.test and not cfg.train and resume_from is None:
