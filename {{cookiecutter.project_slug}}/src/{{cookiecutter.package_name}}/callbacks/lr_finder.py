@@ -71,10 +71,11 @@ class FindLearningRate(LearningRateFinder):
     def _train_with(trainer: L.Trainer, lr: float) -> None:
         for optimizer in trainer.optimizers:
             for group in optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = group["initial_lr"] = lr
         # Schedulers compute their rates from these.
         for config in trainer.lr_scheduler_configs:
-            config.scheduler.base_lrs = [lr for _ in config.scheduler.base_lrs]
+            if hasattr(config.scheduler, "base_lrs"):  # ReduceLROnPlateau has none
+                config.scheduler.base_lrs = [lr for _ in config.scheduler.base_lrs]
 
 
 def steepest_descent(lrs: np.ndarray, losses: np.ndarray) -> float | None:

@@ -29,7 +29,8 @@ class StopOnNonFiniteLoss(L.Callback):
         if loss is None or trainer.global_step % self.every:
             return
         value = float(loss.detach())
-        if math.isfinite(value):
+        # Any rank's NaN stops every rank: one rank raising alone would leave the others waiting.
+        if not trainer.strategy.reduce_boolean_decision(not math.isfinite(value), all=False):
             self.last_finite = (trainer.global_step, value)
             return
         before = (
@@ -58,7 +59,7 @@ class StopOnNonFiniteLoss(L.Callback):
             for name, tensor in state.items()
             if tensor.is_floating_point() and not tensor.isfinite().all()
         ]
-        if broken:
+        if trainer.strategy.reduce_boolean_decision(bool(broken), all=False):
             raise NonFiniteLossError(
                 f"weights are not finite at the end of epoch {trainer.current_epoch} ({', '.join(broken[:3])}"
                 f"{', ...' if len(broken) > 3 else ''}); this epoch is not checkpointed. Try a lower "

@@ -5,6 +5,7 @@ import lightning as L
 import torch
 from lightning.pytorch.utilities import grad_norm
 from torch import nn
+from torchmetrics import Metric
 
 
 class TrainingStats(L.Callback):
@@ -34,13 +35,15 @@ class TrainingStats(L.Callback):
     ) -> None:
         if not self._due(trainer):
             return
-        for name, module in pl_module.named_modules():
-            if name and not list(module.children()) and not isinstance(module, nn.Dropout):
+        # The network's layers only: not the loss function or the metrics the module also holds.
+        network = getattr(pl_module, "net", pl_module)
+        for name, module in network.named_modules():
+            if name and not list(module.children()) and not isinstance(module, (nn.Dropout, Metric)):
                 self.hooks.append(module.register_forward_hook(self._recorder(name)))
 
     def _recorder(self, name: str):
         def record(module: nn.Module, inputs, output) -> None:
-            if isinstance(output, torch.Tensor) and output.is_floating_point():
+            if isinstance(output, torch.Tensor) and output.is_floating_point() and output.numel() > 1:
                 detached = output.detach().float()
                 self.activations[f"activation_mean/{name}"] = detached.mean()
                 self.activations[f"activation_std/{name}"] = detached.std()

@@ -26,8 +26,12 @@ class MajorityClassModule(ClassifierModule):
         scheduler: Callable[..., torch.optim.lr_scheduler.LRScheduler] | None = None,
         compile: bool = False,
     ) -> None:
+        # Lightning records this frame's arguments too: a plain tuple, so checkpoints load with
+        # torch's weights_only (the config hands over a ListConfig).
+        input_shape = tuple(input_shape)
         super().__init__(ClassPrior, optimizer, input_shape, num_classes, scheduler=scheduler, compile=False)
-        # Lightning then leaves the optimizer alone; it exists for the callbacks that expect one.
+        # Lightning then leaves the optimizer to training_step; it exists for the callbacks that
+        # expect one, and its steps (on no gradient) count the steps that checkpoints follow.
         self.automatic_optimization = False
 
     def on_fit_start(self) -> None:
@@ -38,5 +42,6 @@ class MajorityClassModule(ClassifierModule):
         self.net.set_from_counts(self.trainer.strategy.reduce(counts, reduce_op="sum"))
 
     def training_step(self, batch, batch_idx: int) -> None:
-        # Metrics as for any model, and no optimizer step.
         self._step(batch, "train")
+        # A step with no gradients changes nothing, but counts: checkpoints are written per step.
+        self.optimizers().step()

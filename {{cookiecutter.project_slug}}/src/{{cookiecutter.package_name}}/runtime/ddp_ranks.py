@@ -9,6 +9,7 @@ task per rank and nothing is started here either.
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,8 @@ def ranks_per_node(trainer_cfg: DictConfig) -> int:
     devices = trainer_cfg.get("devices", "auto")
     if isinstance(devices, (list, tuple, ListConfig)):
         return len(devices)
+    if isinstance(devices, str) and "," in devices:
+        return len([index for index in devices.split(",") if index.strip()])  # "0,1": GPUs 0 and 1
     if isinstance(devices, str) and devices.strip().isdigit():
         devices = int(devices)
     if isinstance(devices, int) and devices > 0:
@@ -59,7 +62,10 @@ def relaunches_command_line(strategy) -> bool:
 
 def ranks_to_start(trainer_cfg: DictConfig) -> int:
     """0 unless this process must start the other ranks of a DDP job itself."""
-    if not relaunches_command_line(trainer_cfg.get("strategy")) or started_by_a_launcher():
+    strategy = trainer_cfg.get("strategy", "auto")
+    if strategy in (None, "auto") and ranks_per_node(trainer_cfg) > 1:
+        strategy = "ddp"  # what Lightning picks for several devices
+    if not relaunches_command_line(strategy) or started_by_a_launcher():
         return 0
     if int(trainer_cfg.get("num_nodes", 1)) > 1:
         raise ValueError(
@@ -89,11 +95,14 @@ def other_ranks_started(cfg: DictConfig, **settled: Any) -> Iterator[None]:
     rendezvous = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(find_free_network_port()), "NODE_RANK": "0"}
     saved_env = {name: os.environ.get(name) for name in [*rendezvous, "LOCAL_RANK"]}
     with tempfile.TemporaryDirectory(prefix="ddp_config_") as config_dir:
-        # The config this job runs, not the command line: every rank trains what rank 0 trains.
-        OmegaConf.save(cfg, Path(config_dir) / "config.yaml", resolve=True)
+        # The config this job runs, not the command line: every rank trains what rank 0 trains,
+        # with the values rank 0 settled written in (no quoting of paths on a command line).
+        resolved = OmegaConf.to_container(cfg, resolve=True)
+        resolved.update(settled)
+        OmegaConf.save(OmegaConf.create(resolved), Path(config_dir) / "config.yaml")
         children = [
             subprocess.Popen(
-                _rank_command(config_dir, rank, settled),
+                _rank_command(config_dir, rank),
                 env={**os.environ, **rendezvous, "LOCAL_RANK": str(rank)},
             )
             for rank in range(1, count + 1)
@@ -109,7 +118,7 @@ def other_ranks_started(cfg: DictConfig, **settled: Any) -> Iterator[None]:
             _stop(children, succeeded)
 
 
-def _rank_command(config_dir: str, rank: int, settled: dict[str, Any]) -> list[str]:
+def _rank_command(config_dir: str, rank: int) -> list[str]:
     hydra_cfg = HydraConfig.get()
     # The entry script (train.py) by the job's name: in a joblib worker sys.argv is not the script's.
     script = Path(os.environ["PROJECT_ROOT"]) / f"{hydra_cfg.job.name}.py"
@@ -122,19 +131,13 @@ def _rank_command(config_dir: str, rank: int, settled: dict[str, Any]) -> list[s
         # Rank 0 owns .hydra/ and the run's log; this rank logs to a file of its own.
         "hydra.output_subdir=null",
         f"hydra.job.name={hydra_cfg.job.name}_rank{rank}",
-        *(f"{key}={_override_value(value)}" for key, value in settled.items()),
     ]
 
 
-def _override_value(value: Any) -> str:
-    if value is None:
-        return "null"
-    return _quoted(value) if isinstance(value, str) else str(value)
-
-
 def _quoted(value: str) -> str:
-    """A Hydra override value that may contain `,` or `=` (sweep job directories do)."""
-    escaped = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    """A Hydra override value that may contain `,` or `=` (sweep job directories do). In Hydra's
+    quoted strings a backslash is literal, except before a quote or at the end."""
+    escaped = re.sub(r"(\\*)('|$)", lambda m: m.group(1) * 2 + ("\\'" if m.group(2) else ""), str(value))
     return f"'{escaped}'"
 
 

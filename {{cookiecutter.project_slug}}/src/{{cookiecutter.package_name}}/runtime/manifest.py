@@ -56,24 +56,30 @@ def write_manifest(cfg: DictConfig, overrides: list[str], output_dir: Path, scri
 def git_state(root: Path, patch_path: Path) -> dict[str, Any]:
     """The commit the code was at, and the uncommitted changes written to `patch_path`."""
 
-    def git(*args: str) -> str:
+    def git(*args: str) -> bytes:
         return subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True, timeout=GIT_TIMEOUT_S
+            ["git", "-C", str(root), *args], capture_output=True, check=True, timeout=GIT_TIMEOUT_S
         ).stdout
 
     try:
-        commit = git("rev-parse", "HEAD").strip()
+        commit = git("rev-parse", "HEAD").decode().strip()
     except FileNotFoundError:
         return {"commit": None, "note": "git is not installed: the code version is unknown"}
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
         return {"commit": None, "note": f"{root} is not in a git repository (or has no commit yet)"}
-    diff = git("diff", "HEAD", "--binary", "--no-ext-diff")
-    untracked = git("ls-files", "--others", "--exclude-standard").splitlines()
+    try:
+        # Bytes: a patch of files in any encoding is kept exactly.
+        diff = git("diff", "HEAD", "--binary", "--no-ext-diff")
+        untracked = git("ls-files", "--others", "--exclude-standard").decode(errors="replace").splitlines()
+        branch = git("rev-parse", "--abbrev-ref", "HEAD").decode().strip()
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        # A huge or broken working tree must not stop the run; the commit alone is still worth keeping.
+        return {"commit": commit, "note": f"uncommitted changes unknown ({type(error).__name__})"}
     if diff:
-        patch_path.write_text(diff)
+        patch_path.write_bytes(diff)
     return {
         "commit": commit,
-        "branch": git("rev-parse", "--abbrev-ref", "HEAD").strip(),
+        "branch": branch,
         "dirty": bool(diff or untracked),
         "patch": patch_path.name if diff else None,
         # Not in the patch: new files git does not know about yet.
