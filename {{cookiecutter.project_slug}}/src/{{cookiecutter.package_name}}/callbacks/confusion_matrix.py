@@ -7,7 +7,7 @@ import lightning as L
 import torch
 from torchmetrics.classification import MulticlassConfusionMatrix
 
-from ..loggers.figures import publish_figure
+from ..loggers.figures import publish_figure, pyplot
 
 
 class ConfusionMatrixAtTest(L.Callback):
@@ -67,10 +67,7 @@ def per_class_scores(counts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def plot(counts: torch.Tensor, names: list[str], precision: torch.Tensor, recall: torch.Tensor):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": [1.1, 1]})
     image = left.imshow(counts, cmap="Blues")

@@ -7,6 +7,8 @@ import lightning as L
 import numpy as np
 from lightning.pytorch.callbacks import LearningRateFinder
 
+from ..loggers.figures import pyplot
+
 log = logging.getLogger(__name__)
 # Lightning's suggestion skips as many steps at the start.
 SKIP_BEGIN = 10
@@ -52,10 +54,7 @@ class FindLearningRate(LearningRateFinder):
         return lrs[finite], losses[finite]
 
     def _save_plot(self, lrs: np.ndarray, losses: np.ndarray, suggestion: float | None) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         figure, axes = plt.subplots(figsize=(6, 4))
         axes.plot(lrs, losses)

@@ -6,7 +6,7 @@ from pathlib import Path
 import lightning as L
 import torch
 
-from ..loggers.figures import publish_figure
+from ..loggers.figures import publish_figure, pyplot
 from .confusion_matrix import class_names
 
 
@@ -53,10 +53,7 @@ class PredictionGridAtTest(L.Callback):
 
 
 def plot(images: torch.Tensor, predictions: torch.Tensor, labels: torch.Tensor, names: list[str]):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     columns = 8
     rows = math.ceil(len(images) / columns)

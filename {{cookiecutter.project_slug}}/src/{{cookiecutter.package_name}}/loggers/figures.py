@@ -6,6 +6,17 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def pyplot():
+    """matplotlib.pyplot drawing off screen (runs have no display), imported only when a figure
+    is made, so that runs without one never pay for matplotlib."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def publish_figure(figure, path: Path, key: str, loggers: list, step: int = 0) -> None:
     """PNG at `path`; a W&B image, a TensorBoard figure, an MLflow artifact under `key`. Closes
     the figure."""
