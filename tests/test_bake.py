@@ -89,6 +89,7 @@ src/PKG/callbacks/same_config_on_all_ranks.py
 src/PKG/callbacks/training_stats.py
 src/PKG/data/__init__.py
 src/PKG/data/digits_datamodule.py
+src/PKG/data/loaders.py
 src/PKG/data/split_checks.py
 src/PKG/data/whole_split_sampler.py
 src/PKG/loggers/__init__.py
@@ -99,7 +100,10 @@ src/PKG/loggers/mlflow_logger.py
 src/PKG/loggers/wandb_logger.py
 src/PKG/models/__init__.py
 src/PKG/models/classifier_module.py
+src/PKG/models/for_data.py
 src/PKG/models/majority_module.py
+src/PKG/models/regressor_module.py
+src/PKG/models/supervised_module.py
 src/PKG/nets/__init__.py
 src/PKG/nets/class_prior.py
 src/PKG/nets/cnn.py
@@ -129,6 +133,7 @@ tests/test_bad_inputs.py
 tests/test_configs.py
 tests/test_datamodule.py
 tests/test_ddp.py
+tests/test_gpu_ready_switches.py
 tests/test_hparams_search.py
 tests/test_loggers.py
 tests/test_nets.py

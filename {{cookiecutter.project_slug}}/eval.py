@@ -33,6 +33,7 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     import lightning as L
     from hydra.utils import instantiate
 
+    from {{ cookiecutter.package_name }}.models.for_data import model_for_data
     from {{ cookiecutter.package_name }}.runtime.checkpoints import existing_checkpoint, training_config
     from {{ cookiecutter.package_name }}.runtime.config_checks import check_config
     from {{ cookiecutter.package_name }}.runtime.ddp_ranks import other_ranks_started
@@ -53,7 +54,7 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     # With trainer=ddp this process is rank 0 and starts the job's other ranks (README: DDP).
     with other_ranks_started(cfg):
         datamodule = instantiate(cfg.data)
-        model = instantiate(cfg.model, input_shape=datamodule.input_shape, num_classes=datamodule.num_classes)
+        model = model_for_data(cfg.model, datamodule)  # input shape and task come from the data
         trainer = instantiate(
             cfg.trainer,
             callbacks=instantiate_all(cfg.get("callbacks")),

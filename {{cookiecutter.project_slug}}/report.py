@@ -23,7 +23,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--metric",
         action="append",
-        help="metric to report, repeatable (default: test/acc and test/loss, else every metric)",
+        help="metric to report, repeatable (default: test/acc or test/r2, mae, mse, and test/loss)",
     )
     parser.add_argument("--baseline", help='overrides of the group to compare with, e.g. "model=linear"')
     parser.add_argument("--out", type=Path, help="directory for the report (default: the first PATH)")

@@ -44,6 +44,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
 
     from {{ cookiecutter.package_name }}.callbacks.same_config_on_all_ranks import SameConfigOnAllRanks
     from {{ cookiecutter.package_name }}.loggers.config_logging import log_config
+    from {{ cookiecutter.package_name }}.models.for_data import model_for_data
     from {{ cookiecutter.package_name }}.runtime.checkpoints import resume_checkpoint
     from {{ cookiecutter.package_name }}.runtime.config_checks import check_config
     from {{ cookiecutter.package_name }}.runtime.ddp_ranks import other_ranks_started
@@ -66,7 +67,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     # With trainer=ddp this process is rank 0 and starts the job's other ranks (README: DDP).
     with other_ranks_started(cfg, seed=seed, ckpt_path=resume_from):
         datamodule = instantiate(cfg.data)
-        model = instantiate(cfg.model, input_shape=datamodule.input_shape, num_classes=datamodule.num_classes)
+        model = model_for_data(cfg.model, datamodule)  # input shape and task come from the data
         trainer = instantiate(
             cfg.trainer,
             callbacks=[*instantiate_all(cfg.get("callbacks")), SameConfigOnAllRanks(cfg, seed)],

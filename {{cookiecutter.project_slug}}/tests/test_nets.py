@@ -19,19 +19,19 @@ IMAGE_SHAPES = [(1, 8, 8), (1, 28, 28), (3, 32, 32)]
 @pytest.mark.parametrize("net_class", [LinearNet, MLP, CNN])
 @pytest.mark.parametrize("input_shape", IMAGE_SHAPES)
 def test_output_is_one_logit_per_class(net_class, input_shape):
-    net = net_class(input_shape=input_shape, num_classes=7).eval()
+    net = net_class(input_shape=input_shape, num_outputs=7).eval()
     assert net(torch.randn(5, *input_shape)).shape == (5, 7)
 
 
 @pytest.mark.parametrize("net_class", [LinearNet, MLP])
 def test_flat_networks_accept_tabular_input(net_class):
-    net = net_class(input_shape=(13,), num_classes=3).eval()
+    net = net_class(input_shape=(13,), num_outputs=3).eval()
     assert net(torch.randn(4, 13)).shape == (4, 3)
 
 
 def test_cnn_rejects_flat_input_with_a_clear_message():
     with pytest.raises(ValueError, match=r"image-shaped input \(C, H, W\)"):
-        CNN(input_shape=(64,), num_classes=10)
+        CNN(input_shape=(64,), num_outputs=10)
 
 
 # Every model config with a `net:` is checked: a new network is tested once its .yaml exists.
@@ -47,7 +47,7 @@ def test_every_network_config_passes_the_network_checks(make_config, model, chec
     datamodule = instantiate(cfg.data)  # the input shape comes from the data, as in training
     make_net = instantiate(cfg.model.net)
     shape, classes = datamodule.input_shape, datamodule.num_classes
-    CHECKS[check](model, lambda: make_net(input_shape=shape, num_classes=classes), shape, classes)
+    CHECKS[check](model, lambda: make_net(input_shape=shape, num_outputs=classes), shape, classes)
 
 
 class DetachedHidden(nn.Module):

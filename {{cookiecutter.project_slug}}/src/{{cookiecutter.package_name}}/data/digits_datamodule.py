@@ -4,10 +4,10 @@ import lightning as L
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
+from .loaders import InMemoryDataset, split_loader
 from .split_checks import check_splits
-from .whole_split_sampler import whole_split_sampler
 
 
 class DigitsDataModule(L.LightningDataModule):
@@ -27,7 +27,7 @@ class DigitsDataModule(L.LightningDataModule):
         self,
         batch_size: int = 64,
         num_workers: int = 0,
-        pin_memory: bool = False,
+        pin_memory: bool | None = None,
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
         split_seed: int = 0,
@@ -42,9 +42,9 @@ class DigitsDataModule(L.LightningDataModule):
                 f"0..{max(num_folds, 2) - 1}"
             )
         self.save_hyperparameters(logger=False)
-        self.train_set: TensorDataset | None = None
-        self.val_set: TensorDataset | None = None
-        self.test_set: TensorDataset | None = None
+        self.train_set: InMemoryDataset | None = None
+        self.val_set: InMemoryDataset | None = None
+        self.test_set: InMemoryDataset | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
@@ -80,19 +80,19 @@ class DigitsDataModule(L.LightningDataModule):
             )
         return {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)}
 
-    def _to_dataset(self, x, y, mean: float, std: float) -> TensorDataset:
+    def _to_dataset(self, x, y, mean: float, std: float) -> InMemoryDataset:
         images = torch.as_tensor((x - mean) / std, dtype=torch.float32).view(-1, *self.input_shape)
-        return TensorDataset(images, torch.as_tensor(y, dtype=torch.long))
+        return InMemoryDataset(images, torch.as_tensor(y, dtype=torch.long))
 
-    def _loader(self, dataset: TensorDataset, shuffle: bool) -> DataLoader:
-        return DataLoader(
+    def _loader(self, dataset: InMemoryDataset, shuffle: bool) -> DataLoader:
+        hp = self.hparams
+        return split_loader(
             dataset,
-            batch_size=self.hparams.batch_size,
+            self.trainer,
+            batch_size=hp.batch_size,
             shuffle=shuffle,
-            sampler=None if shuffle else whole_split_sampler(self.trainer, dataset),
-            num_workers=self.hparams.num_workers,
-            pin_memory=self.hparams.pin_memory,
-            persistent_workers=self.hparams.num_workers > 0,
+            num_workers=hp.num_workers,
+            pin_memory=hp.pin_memory,
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -14,11 +14,22 @@ class DataLeakageError(ValueError):
 
 
 def check_splits(
-    splits: dict[str, tuple[np.ndarray, np.ndarray]], num_classes: int, check_leakage: bool
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    num_classes: int | None,
+    check_leakage: bool | str,
 ) -> None:
-    """Logs each split's class balance, warns about classes a split lacks, and fails when two
-    splits share an example (identical content), unless `check_leakage` is off."""
+    """Logs each split's class balance (classification: `num_classes` given), warns about classes a
+    split lacks, and fails when two splits share an example (identical content).
+
+    `check_leakage="warn"` logs the shared examples instead: for official benchmark splits, which
+    cannot be changed without breaking comparability with published results. `False` skips the check.
+    """
+    if check_leakage not in (True, False, "warn"):
+        raise ValueError(f"data.check_leakage={check_leakage!r}: use true, false or warn")
     for name, (_, labels) in splits.items():
+        if num_classes is None:
+            log.info(f"{name}: {len(labels)} samples")
+            continue
         counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=num_classes)
         log.info(f"{name}: {len(labels)} samples, per class {dict(enumerate(counts.tolist()))}")
         missing = np.flatnonzero(counts == 0).tolist()
@@ -26,10 +37,14 @@ def check_splits(
             log.warning(
                 f"{name} split has no sample of class(es) {missing}: its per-class metrics are undefined"
             )
-    if check_leakage:
-        for message in shared_examples({name: features for name, (features, _) in splits.items()}):
+    if check_leakage is False:
+        return
+    for message in shared_examples({name: features for name, (features, _) in splits.items()}):
+        if check_leakage == "warn":
+            log.warning(f"{message} (data.check_leakage=warn)")
+        else:
             raise DataLeakageError(
-                f"{message}; remove the duplicates, or set data.check_leakage=false to accept them"
+                f"{message}; remove the duplicates, or set data.check_leakage=false (or warn) to accept them"
             )
 
 

@@ -1,1 +1,2 @@
-"""Plain `nn.Module` networks, built from `(input_shape, num_classes)` so they fit any data module."""
+"""Plain `nn.Module` networks, built from `(input_shape, num_outputs)` so they fit any data module:
+one output per class for classification, one per target for regression."""

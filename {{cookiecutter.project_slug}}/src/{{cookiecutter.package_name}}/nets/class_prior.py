@@ -7,9 +7,9 @@ from torch import nn
 
 
 class ClassPrior(nn.Module):
-    def __init__(self, input_shape: Sequence[int], num_classes: int) -> None:
+    def __init__(self, input_shape: Sequence[int], num_outputs: int) -> None:
         super().__init__()
-        self.logits = nn.Parameter(torch.zeros(num_classes))
+        self.logits = nn.Parameter(torch.zeros(num_outputs))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.logits.expand(x.shape[0], -1)

@@ -9,7 +9,7 @@ class CNN(nn.Module):
     def __init__(
         self,
         input_shape: Sequence[int],
-        num_classes: int,
+        num_outputs: int,
         channels: Sequence[int] = (32, 64),
         kernel_size: int = 3,
         dropout: float = 0.1,
@@ -29,7 +29,7 @@ class CNN(nn.Module):
             in_channels = out_channels
         # Global pooling makes the head independent of the input's height and width.
         self.features = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_channels, num_classes))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_channels, num_outputs))
 
     def forward(self, x):
         return self.head(self.features(x))

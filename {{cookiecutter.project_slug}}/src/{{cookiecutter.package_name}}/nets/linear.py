@@ -7,9 +7,9 @@ from torch import nn
 
 
 class LinearNet(nn.Module):
-    def __init__(self, input_shape: Sequence[int], num_classes: int) -> None:
+    def __init__(self, input_shape: Sequence[int], num_outputs: int) -> None:
         super().__init__()
-        self.layers = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
+        self.layers = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_outputs))
 
     def forward(self, x):
         return self.layers(x)

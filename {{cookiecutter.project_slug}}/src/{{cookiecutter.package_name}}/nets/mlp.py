@@ -10,7 +10,7 @@ class MLP(nn.Module):
     def __init__(
         self,
         input_shape: Sequence[int],
-        num_classes: int,
+        num_outputs: int,
         hidden_sizes: Sequence[int] = (128, 64),
         dropout: float = 0.1,
         batch_norm: bool = True,
@@ -24,7 +24,7 @@ class MLP(nn.Module):
                 layers.append(nn.BatchNorm1d(hidden))
             layers += [nn.ReLU(), nn.Dropout(dropout)]
             width = hidden
-        layers.append(nn.Linear(width, num_classes))
+        layers.append(nn.Linear(width, num_outputs))
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x):

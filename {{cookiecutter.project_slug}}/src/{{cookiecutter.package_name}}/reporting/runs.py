@@ -14,7 +14,8 @@ import pandas as pd
 RUN_FILE = "run.json"
 HISTORY_FILE = "history.csv"
 COMPLETED = "completed"
-DEFAULT_METRICS = ("test/acc", "test/loss")
+# Classification: accuracy; regression: R² and the errors in the targets' units; both: the loss.
+DEFAULT_METRICS = ("test/acc", "test/r2", "test/mae", "test/mse", "test/loss")
 DEFAULTS_LABEL = "(defaults)"
 UNREADABLE_LABEL = f"(unreadable {RUN_FILE})"
 # Repetitions of one configuration: they make up a group's sample instead of splitting it.
@@ -191,7 +192,7 @@ def load_runs(paths: list[Path]) -> Runs:
 
 
 def select_metrics(runs: Runs, requested: list[str] | None) -> list[str]:
-    """The metrics asked for, or by default test/acc and test/loss, or else every metric recorded."""
+    """The metrics asked for, or by default those of DEFAULT_METRICS recorded, or else every metric."""
     available = runs.metric_names
     if requested:
         for metric in requested:

@@ -44,6 +44,7 @@ CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "data.val_fraction": (lambda v: _number(v) and 0 < v < 1, "a fraction between 0 and 1"),
     "data.test_fraction": (lambda v: _number(v) and 0 < v < 1, "a fraction between 0 and 1"),
     "model.optimizer.lr": (lambda v: _number(v) and v > 0, "a learning rate > 0"),
+    "float32_matmul_precision": (lambda v: v in ("highest", "high", "medium"), "highest, high or medium"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Run-wide settings that are not part of the method: secrets, warnings, config printing."""
+"""Run-wide settings that are not part of the method: secrets, warnings, config printing, matmul precision."""
 
 import logging
 import warnings
@@ -23,12 +23,21 @@ def apply_extras(cfg: DictConfig) -> None:
     # API keys live in a git-ignored .env, never in configs that get saved with every run.
     load_dotenv(Path(cfg.paths.root_dir) / ".env")
     extras = cfg.get("extras") or {}
+    set_float32_matmul_precision(cfg.get("float32_matmul_precision", "highest"))
     print_each_log_line_once()
     if extras.get("ignore_warnings"):
         for pattern in NOISY_WARNINGS:
             warnings.filterwarnings("ignore", message=pattern)
     if extras.get("print_config") and is_rank_zero():
         print_config_tree(cfg, save_to=Path(cfg.paths.output_dir) / "config_tree.log")
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """ "high" lets float32 matrix products use TF32 tensor cores (Ampere GPUs and later): several
+    times faster, about 3 significant digits fewer. No effect on CPU."""
+    import torch
+
+    torch.set_float32_matmul_precision(precision)
 
 
 def print_each_log_line_once() -> None:
