@@ -10,13 +10,13 @@ from torch import nn
 
 
 class TwoLayer(nn.Module):
-    def __init__(self, input_shape, num_classes, width=32):
+    def __init__(self, input_shape, num_outputs, width=32):
         super().__init__()
         size = 1
         for dim in input_shape:
             size *= dim
         hidden = nn.Linear(size, width)
-        self.layers = nn.Sequential(nn.Flatten(), hidden, nn.ReLU(), nn.Linear(width, num_classes))
+        self.layers = nn.Sequential(nn.Flatten(), hidden, nn.ReLU(), nn.Linear(width, num_outputs))
 
     def forward(self, x):
         return self.layers(x)
@@ -28,9 +28,9 @@ from torch import nn
 
 
 class Detached(nn.Module):
-    def __init__(self, input_shape, num_classes):
+    def __init__(self, input_shape, num_outputs):
         super().__init__()
-        self.hidden, self.out = nn.Linear(64, 32), nn.Linear(32, num_classes)
+        self.hidden, self.out = nn.Linear(64, 32), nn.Linear(32, num_outputs)
 
     def forward(self, x):
         return self.out(self.hidden(x.flatten(1)).relu().detach())
