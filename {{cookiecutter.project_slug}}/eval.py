@@ -18,6 +18,7 @@ os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 from {{ cookiecutter.package_name }}.runtime.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_dir import register_resolvers  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord  # noqa: E402
+from {{ cookiecutter.package_name }}.runtime.script_help import help_requested, print_script_help  # noqa: E402
 
 register_resolvers()
 
@@ -69,5 +70,8 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
 
 
 if __name__ == "__main__":
-    with config_errors_in_one_line():
-        main()
+    if help_requested():  # listed from configs/, faster than Hydra's --help (README: start-up)
+        print_script_help(__doc__)
+    else:
+        with config_errors_in_one_line():
+            main()

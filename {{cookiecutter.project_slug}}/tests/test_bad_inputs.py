@@ -57,6 +57,16 @@ BAD_INPUTS = [
         ["data.num_folds=5", "data.fold=7"],
         "data.fold=7 with data.num_folds=5: need num_folds >= 2",
     ),
+    (
+        "train.py",
+        # A mirror without the file (the run directory), and a data directory inside the run.
+        [
+            "data=mnist",
+            "data.data_dir=${paths.output_dir}/data",
+            "data.mirrors=['file://${paths.output_dir}/']",
+        ],
+        "could not download train-images-idx3-ubyte.gz: file://",
+    ),
     ("train.py", ["ckpt_path=last"], "ckpt_path=last: no checkpoints/last.ckpt in"),
     ("train.py", ["ckpt_path=/nowhere/last.ckpt"], "ckpt_path=/nowhere/last.ckpt: no such file"),
     ("train.py", ["train=false"], "train=false tests a checkpoint: give ckpt_path="),
@@ -64,6 +74,21 @@ BAD_INPUTS = [
         "train.py",
         ["callbacks.early_stopping.monitor=val/accuracy"],
         "Early stopping conditioned on metric `val/accuracy`",
+    ),
+    (
+        "train.py",
+        ["data=csv", "data.path=no/such/table.csv"],
+        "data.path=no/such/table.csv: no such file ",
+    ),
+    (
+        "train.py",
+        ["data=csv", "data.target=nope"],
+        "data.target: no column 'nope' in ",
+    ),
+    (
+        "train.py",
+        ["data=csv", "data.path=README.md"],
+        "data.path=README.md: cannot read '.md' files; give a .csv",
     ),
     ("eval.py", [], "ckpt_path is required: pass ckpt_path=<run dir>/checkpoints/last.ckpt"),
     ("eval.py", ["ckpt_path=/nowhere/best.ckpt"], "ckpt_path=/nowhere/best.ckpt: no such file"),

@@ -1,11 +1,17 @@
-"""Every `python train.py ...` example in the README composes, so the README cannot drift from the configs."""
+"""Every `python train.py ...` example in the README composes, and its recipe for a new data set
+trains: the README cannot drift from the code."""
 
 import fnmatch
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from conftest import ROOT, config_options
+from conftest import ROOT, config_options, read_run
 
 EXAMPLES = sorted(set(re.findall(r"python train\.py([^`\n#|]*)", (ROOT / "README.md").read_text())))
 # Flags of the command line, not config overrides.
@@ -36,3 +42,41 @@ def test_readme_example_composes(make_config, example):
 
 def test_readme_has_examples():
     assert len(EXAMPLES) >= 15
+
+
+def readme_files() -> dict[str, str]:
+    """The code blocks of the README whose first line names a project file: `# <path>`."""
+    readme = (ROOT / "README.md").read_text()
+    return dict(re.findall(r"```(?:python|yaml)\n# ((?:src|configs)/\S+)\n(.*?)```", readme, re.S))
+
+
+def test_the_readme_recipe_adds_a_data_set_with_one_py_and_one_yaml(tmp_path):
+    files = readme_files()
+    assert sorted(Path(path).suffix for path in files) == [".py", ".yaml"]
+    project = tmp_path / "project"
+    project.mkdir()
+    for part in ("train.py", "configs", "src"):
+        copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy
+        copy(ROOT / part, project / part)
+    for path, code in files.items():
+        (project / path).write_text(code)
+    run_dir = tmp_path / "run"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "train.py",
+            "data=breast_cancer",
+            "trainer.max_epochs=3",
+            "logger=csv",
+            "extras.print_config=false",
+            f"hydra.run.dir={run_dir}",
+        ],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "src"), "WANDB_MODE": "offline"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = read_run(run_dir)
+    assert run["status"] == "completed" and run["metrics"]["test/acc"] > 0.85

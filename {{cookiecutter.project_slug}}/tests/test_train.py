@@ -347,14 +347,23 @@ def test_the_baselines_train_and_one_is_named_the_baseline_of_a_report(tmp_path)
     assert "| model=linear | 2 | 0 |" in result.stdout
 
 
-def test_cfg_job_prints_the_config_without_importing_torch():
+@pytest.mark.parametrize("script", ["train.py", "eval.py"])
+@pytest.mark.parametrize("flag", ["--cfg job", "--help"])
+def test_help_and_cfg_job_import_no_torch_lightning_or_wandb(script, flag):
     probe = (
-        "import runpy, sys; sys.argv = ['train.py', '--cfg', 'job']; "
-        "runpy.run_path('train.py', run_name='__main__'); "
+        f"import runpy, sys; sys.argv = ['{script}', *{flag.split()!r}]\n"
+        f"try: runpy.run_path('{script}', run_name='__main__')\n"
+        "except SystemExit: pass\n"
         "print('heavy:', sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'lightning', 'wandb'}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert "_target_:" in result.stdout and "heavy: []" in result.stdout
+    assert "heavy: []" in result.stdout
+    if flag == "--help":
+        # Every config group with its options, read from configs/.
+        for group in ("data", "model", "model/optimizer", "trainer", "callbacks", "logger", "debug"):
+            assert f"  {group}: {', '.join(config_options(group))}" in result.stdout
+    else:
+        assert "_target_:" in result.stdout

@@ -1,6 +1,7 @@
 """Which classes the model confuses: a confusion matrix and per-class precision and recall."""
 
 import csv
+import logging
 from pathlib import Path
 
 import lightning as L
@@ -8,6 +9,8 @@ import torch
 from torchmetrics.classification import MulticlassConfusionMatrix
 
 from ..loggers.figures import publish_figure, pyplot
+
+log = logging.getLogger(__name__)
 
 
 class ConfusionMatrixAtTest(L.Callback):
@@ -23,16 +26,23 @@ class ConfusionMatrixAtTest(L.Callback):
         self.matrix: MulticlassConfusionMatrix | None = None
 
     def on_test_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.matrix = None
+        if not predicts_classes(pl_module, "confusion matrix"):
+            return
         self.matrix = MulticlassConfusionMatrix(pl_module.hparams.num_classes).to(pl_module.device)
 
     @torch.no_grad()
     def on_test_batch_end(
         self, trainer, pl_module, outputs, batch, batch_idx: int, dataloader_idx: int = 0
     ) -> None:
+        if self.matrix is None:
+            return
         x, y = batch
         self.matrix.update(pl_module(x).argmax(dim=1), y)
 
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.matrix is None:
+            return
         counts = self.matrix.compute().cpu()  # summed over all ranks
         if not trainer.is_global_zero:
             return
@@ -51,6 +61,14 @@ class ConfusionMatrixAtTest(L.Callback):
             writer.writerow(["class", "support", "precision", "recall"])
             for i, name in enumerate(names):
                 writer.writerow([name, int(counts[i].sum()), f"{precision[i]:.4f}", f"{recall[i]:.4f}"])
+
+
+def predicts_classes(pl_module: L.LightningModule, figure: str) -> bool:
+    """False, with a warning, for a regression model: it has no classes to show."""
+    if "num_classes" in pl_module.hparams:
+        return True
+    log.warning(f"no {figure} for {type(pl_module).__name__}: it does not predict classes")
+    return False
 
 
 def class_names(datamodule, num_classes: int) -> list[str]:

@@ -7,7 +7,7 @@ import lightning as L
 import torch
 
 from ..loggers.figures import publish_figure, pyplot
-from .confusion_matrix import class_names
+from .confusion_matrix import class_names, predicts_classes
 
 
 class PredictionGridAtTest(L.Callback):
@@ -21,12 +21,14 @@ class PredictionGridAtTest(L.Callback):
     def __init__(self, output_dir: str, count: int = 32) -> None:
         self.output_dir = Path(output_dir)
         self.count = count
+        self.active = False
         self.images: list[torch.Tensor] = []
         self.predictions: list[torch.Tensor] = []
         self.labels: list[torch.Tensor] = []
 
     def on_test_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.images, self.predictions, self.labels = [], [], []
+        self.active = predicts_classes(pl_module, "prediction grid")
 
     @torch.no_grad()
     def on_test_batch_end(
@@ -34,7 +36,7 @@ class PredictionGridAtTest(L.Callback):
     ) -> None:
         x, y = batch
         missing = self.count - sum(len(images) for images in self.images)
-        if missing <= 0 or x.dim() != 4 or x.shape[1] not in (1, 3):
+        if not self.active or missing <= 0 or x.dim() != 4 or x.shape[1] not in (1, 3):
             return
         self.images.append(x[:missing].cpu())
         self.predictions.append(pl_module(x[:missing]).argmax(dim=1).cpu())

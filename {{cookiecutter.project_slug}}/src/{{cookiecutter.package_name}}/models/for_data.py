@@ -33,4 +33,6 @@ def model_for_data(model_cfg: DictConfig, datamodule):
         _target_=_path(RegressorModule),
         input_shape=datamodule.input_shape,
         num_targets=datamodule.num_targets,
+        # The training split's statistics: the network learns standardised targets.
+        **getattr(datamodule, "target_statistics", {}),
     )

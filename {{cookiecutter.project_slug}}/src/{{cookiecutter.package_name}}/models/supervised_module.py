@@ -53,6 +53,9 @@ class SupervisedModule(L.LightningModule):
         # Kept in checkpoints so that a resumed run remembers its best epoch.
         self.val_best.persistent(True)
 
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return self.criterion(outputs, targets)
+
     def make_metrics(self, num_outputs: int) -> dict:
         """Fresh metric objects of one stage, by name (logged as `<stage>/<name>`)."""
         raise NotImplementedError
@@ -77,7 +80,7 @@ class SupervisedModule(L.LightningModule):
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         x, y = batch
         outputs = self(x)
-        loss = self.criterion(outputs, y)
+        loss = self.loss(outputs, y)
         mean_loss, metrics = getattr(self, f"{stage}_loss"), getattr(self, f"{stage}_metrics")
         mean_loss(loss, weight=len(y))
         metrics.update(outputs, y)

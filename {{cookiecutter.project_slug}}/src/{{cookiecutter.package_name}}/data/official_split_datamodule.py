@@ -1,0 +1,197 @@
+"""What the downloaded benchmark image sets share: official files, official test split, in memory.
+
+A subclass names its files (`file_roles`), says where they go (`folder_name`), reads them
+(`read_official_splits`) and declares `input_shape` and `class_names`; the rest is here.
+"""
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from torch.utils.data import DataLoader
+
+from .batch_augmentation import BatchAugmentation
+from .download import fetch, verified_file
+from .loaders import InMemoryDataset, split_loader
+from .split_checks import check_splits
+
+Split = tuple[np.ndarray, np.ndarray]  # images (N, C, H, W) uint8, labels (N,) int64
+
+
+class OfficialSplitDataModule(L.LightningDataModule):
+    """The official test split is the test split, untouched. Validation is a stratified share
+    (`val_fraction`) of the official training set, drawn with `split_seed` alone, never with the
+    run's seed; or, with `num_folds=K`, fold `fold` of a stratified K-fold split of it.
+
+    `prepare_data()` (one process per node) fetches every file from `mirrors` in order, keeping
+    it only when its MD5 in `files` matches. `setup()` checks the checksums again, parses, and
+    holds the splits in memory as float tensors scaled to [0, 1] and normalised per channel with
+    the training split's `mean` and `std` (shape (C, 1, 1), kept to undo it for display).
+    `augment` (flip, crop_padding, padding_mode) changes training batches only, on the device.
+    """
+
+    task = "classification"
+    num_classes = 10
+    input_shape: tuple[int, int, int]
+    class_names: list[str]
+    folder_name: str  # under data_dir
+    file_roles: tuple[str, ...]  # keys of `files`, each {name, md5}
+
+    def __init__(
+        self,
+        data_dir: str,
+        mirrors: Sequence[str],
+        files: Mapping[str, Mapping[str, str]],
+        batch_size: int = 128,
+        num_workers: int = 0,
+        pin_memory: bool | None = None,
+        val_fraction: float = 0.1,
+        split_seed: int = 0,
+        num_folds: int | None = None,
+        fold: int = 0,
+        check_leakage: bool | str = "warn",
+        augment: Mapping | None = None,
+    ) -> None:
+        super().__init__()
+        if num_folds is not None and not (num_folds >= 2 and 0 <= fold < num_folds):
+            raise ValueError(
+                f"data.fold={fold} with data.num_folds={num_folds}: need num_folds >= 2 and fold in "
+                f"0..{max(num_folds, 2) - 1}"
+            )
+        files = {role: dict(entry) for role, entry in files.items()}
+        missing = [role for role in self.file_roles if not {"name", "md5"} <= set(files.get(role) or {})]
+        if missing:
+            raise ValueError(
+                f"data.files lacks {', '.join(missing)}: each of {', '.join(self.file_roles)} needs a "
+                "name (the file's) and an md5 (its checksum)"
+            )
+        augment = dict(augment or {})
+        self.augmentation = BatchAugmentation(**augment)
+        self.augmentation.check_fits(self.input_shape)
+        # Plain Python values: checkpoints keep these and must load with torch.load(weights_only=True).
+        self.save_hyperparameters(
+            {
+                "data_dir": str(data_dir),
+                "mirrors": [str(mirror) for mirror in mirrors],
+                "files": files,
+                "batch_size": batch_size,
+                "num_workers": num_workers,
+                "pin_memory": pin_memory,
+                "val_fraction": val_fraction,
+                "split_seed": split_seed,
+                "num_folds": num_folds,
+                "fold": fold,
+                "check_leakage": check_leakage,
+                "augment": augment or None,
+            },
+            logger=False,
+        )
+        self.folder = Path(data_dir) / self.folder_name
+        self.train_set: InMemoryDataset | None = None
+        self.val_set: InMemoryDataset | None = None
+        self.test_set: InMemoryDataset | None = None
+
+    # --- what a data set defines -------------------------------------------------------------
+
+    def read_official_splits(self) -> tuple[Split, Split]:
+        """The official (training, test) sets, read from checksum-verified files only."""
+        raise NotImplementedError
+
+    def after_download(self) -> None:
+        """Called by prepare_data once every file is there and verified (e.g. to unpack one)."""
+
+    # --- shared --------------------------------------------------------------------------------
+
+    def verified(self, role: str) -> Path:
+        """The path of the file for `role`, after checking its checksum again."""
+        entry = self.hparams.files[role]
+        return verified_file(entry["name"], entry["md5"], self.folder)
+
+    def prepare_data(self) -> None:
+        for role in self.file_roles:
+            entry = self.hparams.files[role]
+            fetch(entry["name"], entry["md5"], self.hparams.mirrors, self.folder)
+        self.after_download()
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        (x_train, y_train), test = self.read_official_splits()
+        self._check_split("official training", x_train, y_train)
+        self._check_split("official test", *test)
+        train_idx, val_idx = self._validation_split(y_train)
+        splits = {
+            "train": (x_train[train_idx], y_train[train_idx]),
+            "val": (x_train[val_idx], y_train[val_idx]),
+            "test": test,
+        }
+        check_splits(splits, self.num_classes, self.hparams.check_leakage)
+        train_images = _scaled(splits["train"][0])
+        std, mean = torch.std_mean(train_images, dim=(0, 2, 3))
+        self.mean, self.std = mean.view(-1, 1, 1), std.clamp_min(1e-8).view(-1, 1, 1)
+        self.train_set = self._normalised(train_images, splits["train"][1])
+        self.val_set = self._normalised(_scaled(splits["val"][0]), splits["val"][1])
+        self.test_set = self._normalised(_scaled(test[0]), test[1])
+
+    def _check_split(self, name: str, images: np.ndarray, labels: np.ndarray) -> None:
+        if images.shape[1:] != tuple(self.input_shape) or len(labels) != len(images):
+            raise ValueError(
+                f"{self.folder}: the {name} set has images {images.shape[1:]} and {len(labels)} labels for "
+                f"{len(images)} images; expected images {tuple(self.input_shape)}, one label each"
+            )
+        if len(labels) and not 0 <= labels.min() <= labels.max() < self.num_classes:
+            raise ValueError(
+                f"{self.folder}: the {name} set has labels {labels.min()}..{labels.max()}, expected "
+                f"0..{self.num_classes - 1}"
+            )
+
+    def _validation_split(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (train, val) into the official training set, depending on `split_seed` only."""
+        hp = self.hparams
+        if hp.num_folds is None:
+            train_idx, val_idx = train_test_split(
+                np.arange(len(labels)), test_size=hp.val_fraction, stratify=labels, random_state=hp.split_seed
+            )
+        else:
+            folds = StratifiedKFold(n_splits=hp.num_folds, shuffle=True, random_state=hp.split_seed)
+            train_idx, val_idx = list(folds.split(np.zeros(len(labels)), labels))[hp.fold]
+        return np.sort(train_idx), np.sort(val_idx)
+
+    def _normalised(self, images: torch.Tensor, labels: np.ndarray) -> InMemoryDataset:
+        images.sub_(self.mean).div_(self.std)  # in place: CIFAR's training set is 0.5 GB as floats
+        return InMemoryDataset(images, torch.as_tensor(labels, dtype=torch.long))
+
+    def on_after_batch_transfer(self, batch, dataloader_idx: int):
+        # Training batches only; validation and test always see the images as they are.
+        if self.augmentation.active and self.trainer is not None and self.trainer.training:
+            images, labels = batch
+            return self.augmentation(images), labels
+        return batch
+
+    def _loader(self, dataset: InMemoryDataset, shuffle: bool) -> DataLoader:
+        hp = self.hparams
+        return split_loader(
+            dataset,
+            self.trainer,
+            batch_size=hp.batch_size,
+            shuffle=shuffle,
+            num_workers=hp.num_workers,
+            pin_memory=hp.pin_memory,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, shuffle=False)
+
+
+def _scaled(images: np.ndarray) -> torch.Tensor:
+    """uint8 pixels as float32 in [0, 1]."""
+    return torch.tensor(images, dtype=torch.uint8).float().div_(255)

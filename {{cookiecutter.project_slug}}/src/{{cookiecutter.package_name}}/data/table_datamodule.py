@@ -1,0 +1,200 @@
+"""Any table in a CSV or Parquet file: one row per example, named feature and target columns."""
+
+import logging
+from functools import cached_property
+
+import lightning as L
+import numpy as np
+import torch
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from torch.utils.data import DataLoader
+
+from .loaders import InMemoryDataset, split_loader
+from .split_checks import check_splits
+from .table_preprocessing import TASKS, EncodedSplits, encode_splits, table_columns, validated
+from .table_reading import Table, read_table
+
+log = logging.getLogger(__name__)
+
+
+class TableDataModule(L.LightningDataModule):
+    """Rows of `path` split train/val/test once and for all, or `test_path` as the test split.
+
+    The split depends on `split_seed` only, never on the run's seed, and is stratified by class
+    for classification. With `num_folds=K`, validation is fold `fold` of a K-fold split of
+    everything but the test split. Numeric features are imputed (median) and standardised,
+    categorical ones one-hot encoded, with every statistic from the training split alone.
+    Regression targets keep the table's units, so MSE and MAE read in them.
+
+    `task`, `input_shape`, `num_classes`/`num_targets` and `class_names` are there before
+    `setup()`, since the model is built first: their first use reads the table and fits the
+    encoding, and `setup()` reuses that.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        target: str | list[str],
+        features: list[str] | None = None,
+        task: str = "classification",
+        categorical: list[str] | None = None,
+        test_path: str | None = None,
+        root_dir: str | None = None,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        pin_memory: bool | None = None,
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.15,
+        split_seed: int = 0,
+        num_folds: int | None = None,
+        fold: int = 0,
+        check_leakage: bool | str = True,
+    ) -> None:
+        super().__init__()
+        if task not in TASKS:
+            raise ValueError(f"data.task={task!r}: use {' or '.join(TASKS)}")
+        if path is None or target is None:
+            raise ValueError(
+                "data=csv needs data.path=<table .csv or .parquet> and data.target=<column name>"
+            )
+        if num_folds is not None and not (num_folds >= 2 and 0 <= fold < num_folds):
+            raise ValueError(
+                f"data.fold={fold} with data.num_folds={num_folds}: need num_folds >= 2 and fold in "
+                f"0..{max(num_folds, 2) - 1}"
+            )
+        # Plain lists, not the config's ListConfig: checkpoints store these and load with weights_only.
+        target = target if isinstance(target, str) else list(target)
+        features = None if features is None else list(features)
+        categorical = None if categorical is None else list(categorical)
+        self.save_hyperparameters(logger=False)
+        self.task = task
+        self.train_set: InMemoryDataset | None = None
+        self.val_set: InMemoryDataset | None = None
+        self.test_set: InMemoryDataset | None = None
+
+    @property
+    def input_shape(self) -> tuple[int]:
+        return (self.encoded.arrays["train"][0].shape[1],)
+
+    @property
+    def num_classes(self) -> int | None:
+        """Classes in the training split; None for regression."""
+        return None if self.class_names is None else len(self.class_names)
+
+    @property
+    def num_targets(self) -> int | None:
+        """Target columns of a regression; None for classification."""
+        return None if self.task == "classification" else self.encoded.arrays["train"][1].shape[1]
+
+    @property
+    def class_names(self) -> list[str] | None:
+        """The original labels (as text) of classes 0..K-1; None for regression."""
+        return self.encoded.class_names
+
+    @property
+    def target_statistics(self) -> dict[str, list[float]]:
+        """Regression: each target's mean and standard deviation on the training split, with which the
+        model standardises what it learns (it still predicts in the table's units); {} for classification."""
+        if self.task == "classification":
+            return {}
+        targets = self.encoded.arrays["train"][1].astype(np.float64)
+        std = targets.std(axis=0)
+        return {
+            "target_mean": targets.mean(axis=0).tolist(),
+            "target_std": np.where(std > 0, std, 1.0).tolist(),
+        }
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The model's inputs in order: the numeric columns, then one `<column>_<category>` per category."""
+        return self.encoded.feature_names
+
+    @cached_property
+    def encoded(self) -> EncodedSplits:
+        """The table read, split and encoded: done once, on first use."""
+        hp = self.hparams
+        table = read_table(hp.path, "data.path", hp.root_dir)
+        columns = table_columns(table, hp.target, hp.features, hp.categorical, self.task)
+        table = validated(table, columns, self.task)
+        test = None
+        if hp.test_path is not None:
+            test = validated(read_table(hp.test_path, "data.test_path", hp.root_dir), columns, self.task)
+        encoded = encode_splits(self._split(table, test, columns.targets[0]), columns, self.task)
+        log.info(
+            f"{table.path}: {len(table.frame)} rows; numeric features {columns.numeric}, categorical "
+            f"{columns.categorical}; {len(encoded.feature_names)} inputs after encoding"
+        )
+        return encoded
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        encoded = self.encoded
+        examples = {name: (encoded.examples[name], y) for name, (_, y) in encoded.arrays.items()}
+        check_splits(examples, self.num_classes, self.hparams.check_leakage)
+        self.train_set, self.val_set, self.test_set = (
+            InMemoryDataset(torch.from_numpy(x), torch.from_numpy(y)) for x, y in encoded.arrays.values()
+        )
+
+    def _split(self, table: Table, test: Table | None, target: str) -> dict[str, Table]:
+        """Row subsets of `table` (and `test`), each keeping the row numbers of its file."""
+        hp = self.hparams
+        rows = np.arange(len(table.frame))
+        labels = table.frame[target].to_numpy() if self.task == "classification" else None
+        try:
+            if test is None:
+                rest, test_rows = train_test_split(
+                    rows, test_size=hp.test_fraction, stratify=labels, random_state=hp.split_seed
+                )
+            else:
+                rest, test_rows = rows, None
+            rest_labels = None if labels is None else labels[rest]
+            if hp.num_folds is None:
+                # The validation fraction is of the whole table, not of what the test split left.
+                val_size = hp.val_fraction / (1.0 - hp.test_fraction) if test is None else hp.val_fraction
+                train_rows, val_rows = train_test_split(
+                    rest, test_size=val_size, stratify=rest_labels, random_state=hp.split_seed
+                )
+            else:
+                folds = (KFold if labels is None else StratifiedKFold)(
+                    n_splits=hp.num_folds, shuffle=True, random_state=hp.split_seed
+                )
+                train_index, val_index = list(folds.split(rest, rest_labels))[hp.fold]
+                train_rows, val_rows = rest[train_index], rest[val_index]
+        except ValueError as error:
+            folds = f", data.num_folds={hp.num_folds}" if hp.num_folds is not None else ""
+            by_class = " by class" if labels is not None else ""
+            raise ValueError(
+                f"cannot split the {len(rows)} rows of {table.path}{by_class} with data.val_fraction="
+                f"{hp.val_fraction}, data.test_fraction={hp.test_fraction}{folds}: {error}; use more rows "
+                "or other fractions"
+            ) from error
+
+        def rows_of(part: np.ndarray) -> Table:
+            return Table(table.frame.iloc[np.sort(part)], table.path, table.key)
+
+        return {
+            "train": rows_of(train_rows),
+            "val": rows_of(val_rows),
+            "test": rows_of(test_rows) if test is None else test,
+        }
+
+    def _loader(self, dataset: InMemoryDataset, shuffle: bool) -> DataLoader:
+        hp = self.hparams
+        return split_loader(
+            dataset,
+            self.trainer,
+            batch_size=hp.batch_size,
+            shuffle=shuffle,
+            num_workers=hp.num_workers,
+            pin_memory=hp.pin_memory,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, shuffle=False)
