@@ -8,7 +8,9 @@ DEMO_DIR ?= demo
 # Two workers: the generated projects' suites run side by side.
 PYTEST_ARGS ?= -n 2
 # Explicit paths: ruff would otherwise read the Jinja pyproject.toml inside the template folder.
-LINTED := hooks scripts tests
+LINTED := hooks scripts tests benchmarks
+# make bench BENCH_ARGS="--quick": fewer repeats and epochs (benchmarks/run.py --help lists the rest).
+BENCH_ARGS ?=
 
 help:  ## Show this menu
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -31,6 +33,9 @@ demo: install  ## Bake the default project into demo/, install it in its own .ve
 test: install  ## The template's whole test suite (what .ci/run runs)
 	WANDB_MODE=offline $(PYTHON) -m pytest $(PYTEST_ARGS)
 
+bench: install  ## Bake the default project and time it against a plain PyTorch loop (10-15 min on 2 quiet cores)
+	WANDB_MODE=offline $(PYTHON) benchmarks/run.py $(BENCH_ARGS)
+
 # Debian/Ubuntu packages for the SLURM tests' private cluster; needs root (or sudo), skipped if present.
 SLURM_PACKAGES := slurmctld slurmd slurm-client munge
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -50,4 +55,4 @@ clean:  ## Remove demo/, caches (keeps .venv)
 	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install demo test slurm-packages lint format clean
+.PHONY: help install demo test bench slurm-packages lint format clean

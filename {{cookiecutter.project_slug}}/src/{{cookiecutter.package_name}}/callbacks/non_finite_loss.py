@@ -3,6 +3,7 @@
 import math
 
 import lightning as L
+import torch
 
 
 class NonFiniteLossError(RuntimeError):
@@ -23,6 +24,7 @@ class StopOnNonFiniteLoss(L.Callback):
             raise ValueError(f"check_every_n_steps={check_every_n_steps}: give a whole number >= 1")
         self.every = check_every_n_steps
         self.last_finite: tuple[int, float] | None = None
+        self.weights_checked_at_step: int | None = None
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx: int) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
@@ -53,12 +55,13 @@ class StopOnNonFiniteLoss(L.Callback):
         self._check_weights(trainer, pl_module)
 
     def _check_weights(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        state = pl_module.state_dict()
-        broken = [
-            name
-            for name, tensor in state.items()
-            if tensor.is_floating_point() and not tensor.isfinite().all()
-        ]
+        if self.weights_checked_at_step == trainer.global_step:
+            return  # no optimizer step since the check at validation end
+        self.weights_checked_at_step = trainer.global_step
+        state = {name: t for name, t in pl_module.state_dict().items() if t.is_floating_point()}
+        # One device-to-host copy for all tensors; names only when something is wrong.
+        finite = bool(torch.stack([t.isfinite().all() for t in state.values()]).all()) if state else True
+        broken = [] if finite else [name for name, t in state.items() if not t.isfinite().all()]
         if trainer.strategy.reduce_boolean_decision(bool(broken), all=False):
             raise NonFiniteLossError(
                 f"weights are not finite at the end of epoch {trainer.current_epoch} ({', '.join(broken[:3])}"

@@ -110,7 +110,7 @@ def as_float(value) -> float:
 
 
 def read_history(path: Path) -> tuple[pd.DataFrame | None, str | None]:
-    """history.csv in long form (epoch, metric, value), None if absent, or a warning if unreadable."""
+    """history.csv as it is (one row per epoch), None if absent, or a warning if unreadable."""
     if not path.is_file():
         return None, None
     try:
@@ -120,10 +120,19 @@ def read_history(path: Path) -> tuple[pd.DataFrame | None, str | None]:
     if "epoch" not in wide.columns:
         return None, f"{path}: no `epoch` column; no curves from this run"
     # A resumed run may repeat an epoch: its last row is the one that counts.
-    wide = wide.drop_duplicates("epoch", keep="last")
-    long = wide.melt(id_vars="epoch", var_name="metric", value_name="value")
+    return wide.drop_duplicates("epoch", keep="last"), None
+
+
+def long_history(histories: list[pd.DataFrame]) -> pd.DataFrame:
+    """Every run's history in long form (run_dir, group, epoch, metric, value), melted once for all
+    runs: melting each run's table on its own took most of report.py's time for 1,000 runs."""
+    columns = ["run_dir", "group", "epoch", "metric", "value"]
+    if not histories:
+        return pd.DataFrame(columns=columns)
+    wide = pd.concat(histories, ignore_index=True)
+    long = wide.melt(id_vars=["run_dir", "group", "epoch"], var_name="metric", value_name="value")
     long["value"] = pd.to_numeric(long["value"], errors="coerce")
-    return long.dropna(subset=["epoch", "value"]), None
+    return long.dropna(subset=["epoch", "value"])[columns]
 
 
 def shared_overrides(override_sets: list[tuple[str, ...]]) -> tuple[str, ...]:
@@ -178,12 +187,11 @@ def load_runs(paths: list[Path]) -> Runs:
             warnings.append(warning)
         if history is not None:
             histories.append(history.assign(run_dir=run_dir, group=group))
-    history_columns = ["run_dir", "group", "epoch", "metric", "value"]
     return Runs(
         paths=list(paths),
         runs=pd.DataFrame(runs, columns=["run_dir", "status", "group", "overrides", "error"]),
         metrics=pd.DataFrame(metrics, columns=["run_dir", "group", "metric", "value"]),
-        history=pd.concat(histories)[history_columns] if histories else pd.DataFrame(columns=history_columns),
+        history=long_history(histories),
         metric_names=sorted(metric_names),
         warnings=warnings,
         common=common,

@@ -1,0 +1,90 @@
+"""A diagnostic stand-in for the project's ClassifierModule: the same training, metrics logged once per epoch.
+
+    python train.py model._target_=lean_module.EpochEndLoggingClassifier   # benchmarks/ on PYTHONPATH
+
+The project's module logs its torchmetrics objects with `self.log(name, metric)` on every step;
+Lightning then moves each metric object to the device on every call (`_ResultMetric.to`, an
+`nn.Module.to` over the metric's states). This module updates the same kind of metrics on every
+step but logs their computed values once per epoch, so the ablation can tell how much of the
+per-epoch overhead is that per-step logging. Not a suggestion for the project's code as it is.
+"""
+
+import inspect
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics import MaxMetric, MeanMetric
+from torchmetrics.classification import MulticlassAccuracy
+
+STAGES = ("train", "val", "test")
+
+
+def _build(net, input_shape: tuple[int, ...], classes: int) -> nn.Module:
+    """The config's network factory, whichever name the project's networks give their output size."""
+    parameters = inspect.signature(getattr(net, "func", net)).parameters
+    size = "num_outputs" if "num_outputs" in parameters else "num_classes"
+    return net(input_shape=input_shape, **{size: classes})
+
+
+class EpochEndLoggingClassifier(L.LightningModule):
+    def __init__(self, net, optimizer, input_shape, num_classes, scheduler=None, compile=False) -> None:
+        super().__init__()
+        self.net = _build(net, tuple(input_shape), num_classes)
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.criterion = nn.CrossEntropyLoss()
+        # Keyed "<stage>_": a ModuleDict key may not shadow a Module method such as train().
+        self.losses = nn.ModuleDict({f"{stage}_": MeanMetric() for stage in STAGES})
+        self.accuracies = nn.ModuleDict(
+            {f"{stage}_": MulticlassAccuracy(num_classes, average="micro") for stage in STAGES}
+        )
+        self.val_acc_best = MaxMetric()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x, y = batch
+        logits = self(x)
+        loss = self.criterion(logits, y)
+        self.losses[f"{stage}_"].update(loss.detach(), weight=y.numel())
+        self.accuracies[f"{stage}_"].update(logits.detach(), y)
+        return loss
+
+    def _log_epoch(self, stage: str) -> None:
+        self.log(f"{stage}/loss", self.losses[f"{stage}_"].compute(), prog_bar=True)
+        self.log(f"{stage}/acc", self.accuracies[f"{stage}_"].compute(), prog_bar=True)
+        if stage == "val":
+            self.val_acc_best(self.accuracies[f"{stage}_"].compute())
+            self.log("val/acc_best", self.val_acc_best.compute(), prog_bar=True)
+        self.losses[f"{stage}_"].reset()
+        self.accuracies[f"{stage}_"].reset()
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:
+            self.losses["val_"].reset()
+            self.accuracies["val_"].reset()
+            return
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def configure_optimizers(self):
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if not self.scheduler_factory:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer=optimizer)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
