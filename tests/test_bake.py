@@ -132,6 +132,7 @@ src/PKG/reporting/runs.py
 src/PKG/reporting/statistics.py
 src/PKG/reporting/tables.py
 src/PKG/runtime/__init__.py
+src/PKG/runtime/allocator.py
 src/PKG/runtime/atomic_checkpoint_io.py
 src/PKG/runtime/checkpoints.py
 src/PKG/runtime/config_checks.py
