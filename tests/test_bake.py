@@ -100,6 +100,7 @@ src/PKG/data/digits_datamodule.py
 src/PKG/data/download.py
 src/PKG/data/fashion_mnist_datamodule.py
 src/PKG/data/idx_format.py
+src/PKG/data/in_memory_datamodule.py
 src/PKG/data/loaders.py
 src/PKG/data/mnist_datamodule.py
 src/PKG/data/official_split_datamodule.py

@@ -1,16 +1,15 @@
 """scikit-learn's bundled 8x8 digits: a real image task that needs no download."""
 
-import lightning as L
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from torch.utils.data import DataLoader
 
-from .loaders import InMemoryDataset, split_loader
+from .in_memory_datamodule import InMemoryDataModule
+from .loaders import InMemoryDataset
 from .split_checks import check_splits
 
 
-class DigitsDataModule(L.LightningDataModule):
+class DigitsDataModule(InMemoryDataModule):
     """1,797 grey-scale digits as (1, 8, 8) tensors, split train/val/test once and for all.
 
     The split depends on `split_seed` only, never on the run's seed: seeds vary the training,
@@ -83,23 +82,3 @@ class DigitsDataModule(L.LightningDataModule):
     def _to_dataset(self, x, y, mean: float, std: float) -> InMemoryDataset:
         images = torch.as_tensor((x - mean) / std, dtype=torch.float32).view(-1, *self.input_shape)
         return InMemoryDataset(images, torch.as_tensor(y, dtype=torch.long))
-
-    def _loader(self, dataset: InMemoryDataset, shuffle: bool) -> DataLoader:
-        hp = self.hparams
-        return split_loader(
-            dataset,
-            self.trainer,
-            batch_size=hp.batch_size,
-            shuffle=shuffle,
-            num_workers=hp.num_workers,
-            pin_memory=hp.pin_memory,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, shuffle=False)

@@ -7,21 +7,20 @@ A subclass names its files (`file_roles`), says where they go (`folder_name`), r
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import torch
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from torch.utils.data import DataLoader
 
 from .batch_augmentation import BatchAugmentation
 from .download import fetch, verified_file
-from .loaders import InMemoryDataset, split_loader
+from .in_memory_datamodule import InMemoryDataModule
+from .loaders import InMemoryDataset
 from .split_checks import check_splits
 
 Split = tuple[np.ndarray, np.ndarray]  # images (N, C, H, W) uint8, labels (N,) int64
 
 
-class OfficialSplitDataModule(L.LightningDataModule):
+class OfficialSplitDataModule(InMemoryDataModule):
     """The official test split is the test split, untouched. Validation is a stratified share
     (`val_fraction`) of the official training set, drawn with `split_seed` alone, never with the
     run's seed; or, with `num_folds=K`, fold `fold` of a stratified K-fold split of it.
@@ -170,26 +169,6 @@ class OfficialSplitDataModule(L.LightningDataModule):
             images, labels = batch
             return self.augmentation(images), labels
         return batch
-
-    def _loader(self, dataset: InMemoryDataset, shuffle: bool) -> DataLoader:
-        hp = self.hparams
-        return split_loader(
-            dataset,
-            self.trainer,
-            batch_size=hp.batch_size,
-            shuffle=shuffle,
-            num_workers=hp.num_workers,
-            pin_memory=hp.pin_memory,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, shuffle=False)
 
 
 def _scaled(images: np.ndarray) -> torch.Tensor:

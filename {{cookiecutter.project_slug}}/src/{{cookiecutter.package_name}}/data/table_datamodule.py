@@ -3,13 +3,12 @@
 import logging
 from functools import cached_property
 
-import lightning as L
 import numpy as np
 import torch
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
-from torch.utils.data import DataLoader
 
-from .loaders import InMemoryDataset, split_loader
+from .in_memory_datamodule import InMemoryDataModule
+from .loaders import InMemoryDataset
 from .split_checks import check_splits
 from .table_preprocessing import TASKS, EncodedSplits, encode_splits, table_columns, validated
 from .table_reading import Table, read_table
@@ -17,7 +16,7 @@ from .table_reading import Table, read_table
 log = logging.getLogger(__name__)
 
 
-class TableDataModule(L.LightningDataModule):
+class TableDataModule(InMemoryDataModule):
     """Rows of `path` split train/val/test once and for all, or `test_path` as the test split.
 
     The split depends on `split_seed` only, never on the run's seed, and is stratified by class
@@ -178,23 +177,3 @@ class TableDataModule(L.LightningDataModule):
             "val": rows_of(val_rows),
             "test": rows_of(test_rows) if test is None else test,
         }
-
-    def _loader(self, dataset: InMemoryDataset, shuffle: bool) -> DataLoader:
-        hp = self.hparams
-        return split_loader(
-            dataset,
-            self.trainer,
-            batch_size=hp.batch_size,
-            shuffle=shuffle,
-            num_workers=hp.num_workers,
-            pin_memory=hp.pin_memory,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, shuffle=False)
