@@ -53,6 +53,12 @@ class LocalSlurmCluster:
         return self
 
     def stop(self) -> None:
+        # Jobs first: once slurmd is gone, a job's batch script and its sruns would live on for good.
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(["scancel", "--full", "--user", getpass.getuser()], env=self.env, timeout=10)
+            deadline = time.monotonic() + 15
+            while self.run("squeue", "-h", "-o", "%i").strip() and time.monotonic() < deadline:
+                time.sleep(0.2)
         for pid_file in ("slurmd.pid", "slurmctld.pid", "munged.pid"):
             with contextlib.suppress(OSError, ValueError):
                 os.kill(int((self.dir / pid_file).read_text()), signal.SIGTERM)
