@@ -6,7 +6,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .in_memory_datamodule import InMemoryDataModule
 from .loaders import InMemoryDataset
-from .split_checks import check_splits
+from .split_checks import check_fold, check_splits
 
 
 class DigitsDataModule(InMemoryDataModule):
@@ -35,11 +35,7 @@ class DigitsDataModule(InMemoryDataModule):
         check_leakage: bool = True,
     ) -> None:
         super().__init__()
-        if num_folds is not None and not (num_folds >= 2 and 0 <= fold < num_folds):
-            raise ValueError(
-                f"data.fold={fold} with data.num_folds={num_folds}: need num_folds >= 2 and fold in "
-                f"0..{max(num_folds, 2) - 1}"
-            )
+        check_fold(num_folds, fold)
         self.save_hyperparameters(logger=False)
         self.train_set: InMemoryDataset | None = None
         self.val_set: InMemoryDataset | None = None

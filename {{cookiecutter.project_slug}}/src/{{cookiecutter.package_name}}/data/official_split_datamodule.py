@@ -15,7 +15,7 @@ from .batch_augmentation import BatchAugmentation
 from .download import fetch, verified_file
 from .in_memory_datamodule import InMemoryDataModule
 from .loaders import InMemoryDataset
-from .split_checks import check_splits
+from .split_checks import check_fold, check_splits
 
 Split = tuple[np.ndarray, np.ndarray]  # images (N, C, H, W) uint8, labels (N,) int64
 
@@ -55,11 +55,7 @@ class OfficialSplitDataModule(InMemoryDataModule):
         augment: Mapping | None = None,
     ) -> None:
         super().__init__()
-        if num_folds is not None and not (num_folds >= 2 and 0 <= fold < num_folds):
-            raise ValueError(
-                f"data.fold={fold} with data.num_folds={num_folds}: need num_folds >= 2 and fold in "
-                f"0..{max(num_folds, 2) - 1}"
-            )
+        check_fold(num_folds, fold)
         files = {role: dict(entry) for role, entry in files.items()}
         missing = [role for role in self.file_roles if not {"name", "md5"} <= set(files.get(role) or {})]
         if missing:

@@ -13,6 +13,15 @@ class DataLeakageError(ValueError):
     pass
 
 
+def check_fold(num_folds: int | None, fold: int) -> None:
+    """`data.num_folds`/`data.fold` name an existing fold of a k-fold split (no k-fold: None)."""
+    if num_folds is not None and not (num_folds >= 2 and 0 <= fold < num_folds):
+        raise ValueError(
+            f"data.fold={fold} with data.num_folds={num_folds}: need num_folds >= 2 and fold in "
+            f"0..{max(num_folds, 2) - 1}"
+        )
+
+
 def check_splits(
     splits: dict[str, tuple[np.ndarray, np.ndarray]],
     num_classes: int | None,

@@ -9,7 +9,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from .in_memory_datamodule import InMemoryDataModule
 from .loaders import InMemoryDataset
-from .split_checks import check_splits
+from .split_checks import check_fold, check_splits
 from .table_preprocessing import TASKS, EncodedSplits, encode_splits, table_columns, validated
 from .table_reading import Table, read_table
 
@@ -56,11 +56,7 @@ class TableDataModule(InMemoryDataModule):
             raise ValueError(
                 "data=csv needs data.path=<table .csv or .parquet> and data.target=<column name>"
             )
-        if num_folds is not None and not (num_folds >= 2 and 0 <= fold < num_folds):
-            raise ValueError(
-                f"data.fold={fold} with data.num_folds={num_folds}: need num_folds >= 2 and fold in "
-                f"0..{max(num_folds, 2) - 1}"
-            )
+        check_fold(num_folds, fold)
         # Plain lists, not the config's ListConfig: checkpoints store these and load with weights_only.
         target = target if isinstance(target, str) else list(target)
         features = None if features is None else list(features)
