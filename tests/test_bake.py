@@ -86,6 +86,7 @@ src/PKG/__init__.py
 src/PKG/callbacks/__init__.py
 src/PKG/callbacks/confusion_matrix.py
 src/PKG/callbacks/epoch_history.py
+src/PKG/callbacks/last_checkpoint.py
 src/PKG/callbacks/lr_finder.py
 src/PKG/callbacks/non_finite_loss.py
 src/PKG/callbacks/prediction_grid.py
@@ -157,6 +158,7 @@ tests/test_ddp.py
 tests/test_gpu_ready_switches.py
 tests/test_hparams_search.py
 tests/test_image_datasets.py
+tests/test_last_checkpoint.py
 tests/test_loggers.py
 tests/test_nets.py
 tests/test_readme.py

@@ -44,7 +44,14 @@ def history_length(run_dir: Path) -> int:
 
 def test_a_run_killed_mid_epoch_resumes_to_the_same_result(tmp_path):
     # Small batches: an epoch takes long enough that the kill lands inside one.
-    command = [*DETERMINISTIC, "trainer.max_epochs=6", "data.batch_size=16", f"paths.log_dir={tmp_path}"]
+    # last.ckpt after every epoch, as a run with epochs longer than min_interval_s writes it.
+    command = [
+        *DETERMINISTIC,
+        "trainer.max_epochs=6",
+        "data.batch_size=16",
+        "callbacks.last_checkpoint.min_interval_s=0",
+        f"paths.log_dir={tmp_path}",
+    ]
     run_script("train.py", *command, f"hydra.run.dir={tmp_path / 'whole'}")
 
     killed = tmp_path / "killed"

@@ -99,6 +99,7 @@ def test_a_requeued_job_resumes_in_its_own_directory(cluster, tmp_path, how):
             "seed=1",
             f"trainer.max_epochs={epochs}",
             "callbacks.early_stopping=null",
+            "callbacks.last_checkpoint.min_interval_s=0",
             "logger=[csv,wandb]",
             f"paths.log_dir={tmp_path}",
             "extras.print_config=false",

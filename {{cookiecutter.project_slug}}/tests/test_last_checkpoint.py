@@ -1,0 +1,92 @@
+"""When `last.ckpt` is written: after the interval, when training stops, never mid-epoch."""
+
+import time
+
+import lightning as L
+import pytest
+import torch
+from hydra.utils import instantiate
+from lightning.pytorch.callbacks import EarlyStopping
+
+from {{ cookiecutter.package_name }}.callbacks.last_checkpoint import LastCheckpoint
+from {{ cookiecutter.package_name }}.models.for_data import model_for_data
+
+
+class SavedEpochs(L.Callback):
+    """After each epoch: the epoch stored in last.ckpt (None before the first write), and when it
+    was first seen."""
+
+    def __init__(self, path, sleep_s: float = 0.0) -> None:
+        self.path, self.sleep_s = path, sleep_s
+        self.epochs: list[int | None] = []
+        self.written_at: dict[int, float] = {}
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        if trainer.current_epoch > 0:
+            self._read()
+        time.sleep(self.sleep_s)  # stands in for a longer epoch
+
+    def on_fit_end(self, trainer, pl_module) -> None:
+        self._read()
+
+    def _read(self) -> None:
+        # Read after every hook of the epoch before (checkpoints are written in its last one).
+        epoch = torch.load(self.path, weights_only=True)["epoch"] if self.path.exists() else None
+        if epoch is not None and epoch not in self.written_at:
+            self.written_at[epoch] = time.monotonic()
+        self.epochs.append(epoch)
+
+
+def fit(make_config, tmp_path, max_epochs: int, *callbacks: L.Callback, **last_checkpoint) -> SavedEpochs:
+    cfg = make_config("debug=limit", "trainer.limit_train_batches=1", "trainer.limit_val_batches=1")
+    datamodule = instantiate(cfg.data)
+    saved = SavedEpochs(tmp_path / "checkpoints" / "last.ckpt", sleep_s=last_checkpoint.pop("sleep_s", 0.0))
+    trainer = L.Trainer(
+        max_epochs=max_epochs,
+        callbacks=[
+            LastCheckpoint(dirpath=str(tmp_path / "checkpoints"), **last_checkpoint),
+            saved,
+            *callbacks,
+        ],
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_train_batches=1,
+        limit_val_batches=1,
+        accelerator="cpu",
+    )
+    trainer.fit(model_for_data(cfg.model, datamodule), datamodule=datamodule)
+    return saved
+
+
+def test_short_epochs_are_checkpointed_once_when_training_ends(make_config, tmp_path):
+    saved = fit(make_config, tmp_path, 4)
+    assert saved.epochs == [None, None, None, 3]
+
+
+def test_an_interval_of_zero_checkpoints_every_epoch(make_config, tmp_path):
+    saved = fit(make_config, tmp_path, 4, min_interval_s=0)
+    assert saved.epochs == [0, 1, 2, 3]
+
+
+def test_an_early_stopped_run_is_checkpointed_at_the_epoch_it_stopped(make_config, tmp_path):
+    # No epoch improves val/loss by 10: the second epoch stops the run.
+    stop = EarlyStopping(monitor="val/loss", min_delta=10.0, patience=1, mode="min")
+    saved = fit(make_config, tmp_path, 20, stop)
+    assert saved.epochs == [None, 1]
+
+
+def test_writes_are_at_least_the_interval_apart(make_config, tmp_path):
+    interval = 0.35
+    saved = fit(make_config, tmp_path, 8, min_interval_s=interval, sleep_s=0.1)
+    written = sorted(saved.written_at)
+    assert written[-1] == 7 and len(written) < 8, saved.epochs
+    # Consecutive writes are the interval apart, apart from the last one: training's end is always written.
+    times = [saved.written_at[epoch] for epoch in written[:-1]]
+    gaps = [later - earlier for earlier, later in zip(times[:-1], times[1:], strict=True)]
+    assert all(gap >= interval * 0.99 for gap in gaps), gaps
+
+
+def test_a_negative_interval_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"min_interval_s=-1: give seconds >= 0"):
+        LastCheckpoint(dirpath=str(tmp_path), min_interval_s=-1)
