@@ -26,7 +26,7 @@ NO_CHECKPOINTS = [
     "callbacks.last_checkpoint=null",
     "+trainer.enable_checkpointing=false",
 ]
-NO_PROGRESS_BAR = ["callbacks.rich_progress_bar=null", "+trainer.enable_progress_bar=false"]
+NO_PROGRESS_BAR = ["callbacks.progress_bar=null", "+trainer.enable_progress_bar=false"]
 BARE = [
     "callbacks=none",
     "~logger",

@@ -29,7 +29,7 @@ configs/callbacks/non_finite_loss.yaml
 configs/callbacks/none.yaml
 configs/callbacks/prediction_grid.yaml
 configs/callbacks/random_state.yaml
-configs/callbacks/rich_progress_bar.yaml
+configs/callbacks/progress_bar.yaml
 configs/callbacks/training_stats.yaml
 configs/callbacks/visualise.yaml
 configs/data/cifar10.yaml
@@ -90,6 +90,7 @@ src/PKG/callbacks/last_checkpoint.py
 src/PKG/callbacks/lr_finder.py
 src/PKG/callbacks/non_finite_loss.py
 src/PKG/callbacks/prediction_grid.py
+src/PKG/callbacks/progress_bar.py
 src/PKG/callbacks/random_state.py
 src/PKG/callbacks/same_config_on_all_ranks.py
 src/PKG/callbacks/training_stats.py
@@ -161,6 +162,7 @@ tests/test_image_datasets.py
 tests/test_last_checkpoint.py
 tests/test_loggers.py
 tests/test_nets.py
+tests/test_progress_bar.py
 tests/test_readme.py
 tests/test_report.py
 tests/test_reproducibility.py

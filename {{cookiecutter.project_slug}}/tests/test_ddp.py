@@ -21,7 +21,7 @@ SHORT_DDP = [
     "trainer.max_epochs=2",
     "+trainer.limit_train_batches=4",
     "data.test_fraction=0.105",
-    "callbacks.rich_progress_bar=null",
+    "callbacks.progress_bar=null",
 ]
 
 

@@ -18,7 +18,7 @@ DETERMINISTIC = [
     "trainer.deterministic=true",
     "seed=0",
     "callbacks.early_stopping=null",
-    "callbacks.rich_progress_bar=null",
+    "callbacks.progress_bar=null",
     "extras.print_config=false",
 ]
 

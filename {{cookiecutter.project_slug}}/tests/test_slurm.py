@@ -25,7 +25,7 @@ ON_SLURM = [
     "hydra.launcher.mem_gb=1",
     "hydra.launcher.timeout_min=10",
     "logger=csv",
-    "callbacks.rich_progress_bar=null",
+    "callbacks.progress_bar=null",
 ]
 
 

@@ -79,20 +79,18 @@ def test_every_epoch_is_kept_in_history(make_config, tmp_path):
 
 
 def test_overfit_learns_its_batches(make_config):
-    metrics, _ = train(
-        make_config("debug=overfit", "trainer.max_epochs=30", "callbacks.rich_progress_bar=null")
-    )
+    metrics, _ = train(make_config("debug=overfit", "trainer.max_epochs=30", "callbacks.progress_bar=null"))
     assert metrics["train/acc"] >= 0.99
 
 
 @pytest.mark.parametrize("debug", ["profiler", "anomaly"])
 def test_debug_config_runs(make_config, debug):
-    metrics, _ = train(make_config(f"debug={debug}", "callbacks.rich_progress_bar=null"))
+    metrics, _ = train(make_config(f"debug={debug}", "callbacks.progress_bar=null"))
     assert "test/acc" in metrics
 
 
 def test_defaults_learn_digits(make_config):
-    metrics, details = train(make_config("trainer.max_epochs=10", "callbacks.rich_progress_bar=null"))
+    metrics, details = train(make_config("trainer.max_epochs=10", "callbacks.progress_bar=null"))
     assert metrics["test/acc"] >= 0.93 and Path(details["best_checkpoint"]).is_file()
     assert details["seed"] == 42
 
