@@ -372,3 +372,18 @@ def test_help_and_cfg_job_import_no_torch_lightning_or_wandb(script, flag):
             assert f"  {group}: {', '.join(config_options(group))}" in result.stdout
     else:
         assert "_target_:" in result.stdout
+
+
+def test_help_into_a_closed_pipe_ends_quietly():
+    """`python train.py --help | head -3`: the reader closes the pipe before all help is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    result = subprocess.run(
+        [sys.executable, "train.py", "--help"],
+        cwd=ROOT,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        timeout=120,
+    )
+    os.close(write_end)
+    assert result.returncode == 0 and result.stderr == b"", result.stderr.decode()[-2000:]

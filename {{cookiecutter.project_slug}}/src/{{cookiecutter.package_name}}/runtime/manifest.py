@@ -8,6 +8,7 @@ packages.txt   every installed distribution as `name==version` (what `pip freeze
 config.yaml    the resolved config, every interpolation replaced by its value
 """
 
+import functools
 import json
 import os
 import platform
@@ -121,8 +122,10 @@ def library_versions() -> dict[str, Any]:
     }
 
 
-def installed_packages() -> list[str]:
+@functools.cache
+def installed_packages() -> tuple[str, ...]:
+    # Read once per process (~0.1 s): every job of a sweep the process runs shares the environment.
     names = {
         dist.metadata["Name"]: dist.version for dist in metadata.distributions() if dist.metadata["Name"]
     }
-    return sorted(f"{name}=={version}" for name, version in names.items())
+    return tuple(sorted(f"{name}=={version}" for name, version in names.items()))

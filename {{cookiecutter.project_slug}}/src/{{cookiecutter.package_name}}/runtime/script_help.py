@@ -33,8 +33,18 @@ def config_groups(config_dir: Path) -> dict[str, list[str]]:
 
 def print_script_help(usage: str) -> None:
     config_dir = Path(os.environ["PROJECT_ROOT"]) / "configs"
-    print(usage.strip(), end="\n\n")
-    print("Config groups (group=option; one .yaml per option in configs/<group>/):")
-    for group, options in config_groups(config_dir).items():
-        print(f"  {group}: {', '.join(options)}")
-    print(f"\n{FLAGS}")
+    groups = [f"  {group}: {', '.join(options)}" for group, options in config_groups(config_dir).items()]
+    text = "\n".join(
+        [
+            usage.strip(),
+            "",
+            "Config groups (group=option; one .yaml per option in configs/<group>/):",
+            *groups,
+        ]
+    )
+    try:
+        print(f"{text}\n\n{FLAGS}", flush=True)
+    except BrokenPipeError:
+        # `python train.py --help | head`: the reader has what it wanted. Later writes (and the
+        # flush at exit) go nowhere instead of raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
