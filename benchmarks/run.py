@@ -78,7 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         try:
             e1, e2 = (int(value) for value in args.epochs.split(","))
         except ValueError:
-            parser.error(f"--epochs {args.epochs}: give two epoch counts E1,E2, e.g. 2,42")
+            parser.error(f"--epochs {args.epochs}: give two epoch counts E1,E2, e.g. 2,162")
         if not 1 <= e1 < e2:
             parser.error(f"--epochs {args.epochs}: need 1 <= E1 < E2")
         args.epochs = (e1, e2)
@@ -193,8 +193,7 @@ def print_table(results: dict) -> None:
             "",
             "",
         )
-    if "sweep" in results:
-        sweeps = results["sweep"]
+    for sweeps in results.get("sweep", []):
         for name, variant in sweeps["variants"].items():
             label = f"sweep of {sweeps['jobs']} jobs × {sweeps['epochs']} epochs, {name}"
             threads = f"torch threads per job {variant['torch_threads_per_job']}"
@@ -257,7 +256,10 @@ def main(argv: list[str] | None = None) -> int:
                 results["startup"] = startup.measure(project, args.repeats)
             if "sweep" in args.only:
                 print("Sweeps:", flush=True)
-                results["sweep"] = sweep.measure(project, 1 if args.quick else args.repeats)
+                # Short jobs, where start-up dominates, and jobs of the default length (20 epochs).
+                lengths = [sweep.EPOCHS] if args.quick else [sweep.EPOCHS, sweep.DEFAULT_EPOCHS]
+                repeats = 1 if args.quick else args.repeats
+                results["sweep"] = [sweep.measure(project, repeats, epochs=epochs) for epochs in lengths]
             if "report" in args.only:
                 print(f"report.py over {args.report_runs} runs:", flush=True)
                 results["report"] = report_bench.measure(project, args.repeats, args.report_runs)

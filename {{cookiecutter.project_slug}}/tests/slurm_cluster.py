@@ -62,6 +62,19 @@ class LocalSlurmCluster:
         for pid_file in ("slurmd.pid", "slurmctld.pid", "munged.pid"):
             with contextlib.suppress(OSError, ValueError):
                 os.kill(int((self.dir / pid_file).read_text()), signal.SIGTERM)
+        self._kill_leftovers()
+
+    def _kill_leftovers(self) -> None:
+        """Every process still running with this cluster's SLURM_CONF in its environment. With
+        proctrack/linuxproc, slurmd loses track of a job's processes once they re-parent, and a
+        requeued job's first batch script and its sruns outlived scancel and the daemons."""
+        marker = f"SLURM_CONF={self.conf}".encode()
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit() or int(proc.name) == os.getpid():
+                continue
+            with contextlib.suppress(OSError):
+                if marker in (proc / "environ").read_bytes().split(b"\0"):
+                    os.kill(int(proc.name), signal.SIGKILL)
 
     def run(self, *command: str) -> str:
         return subprocess.run(command, check=True, capture_output=True, text=True, env=self.env).stdout
