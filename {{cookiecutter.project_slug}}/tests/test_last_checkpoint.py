@@ -37,12 +37,20 @@ class SavedEpochs(L.Callback):
         self.epochs.append(epoch)
 
 
-def fit(make_config, tmp_path, max_epochs: int, *callbacks: L.Callback, **last_checkpoint) -> SavedEpochs:
-    cfg = make_config("debug=limit", "trainer.limit_train_batches=1", "trainer.limit_val_batches=1")
+def fit(
+    make_config,
+    tmp_path,
+    max_epochs: int,
+    *callbacks: L.Callback,
+    stop: dict | None = None,
+    **last_checkpoint,
+) -> SavedEpochs:
+    cfg = make_config("debug=limit")
     datamodule = instantiate(cfg.data)
     saved = SavedEpochs(tmp_path / "checkpoints" / "last.ckpt", sleep_s=last_checkpoint.pop("sleep_s", 0.0))
     trainer = L.Trainer(
         max_epochs=max_epochs,
+        **(stop or {}),
         callbacks=[
             LastCheckpoint(dirpath=str(tmp_path / "checkpoints"), **last_checkpoint),
             saved,
@@ -51,7 +59,8 @@ def fit(make_config, tmp_path, max_epochs: int, *callbacks: L.Callback, **last_c
         logger=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        limit_train_batches=1,
+        # Two steps an epoch: max_steps can stop a run in the middle of one.
+        limit_train_batches=2,
         limit_val_batches=1,
         accelerator="cpu",
     )
@@ -85,6 +94,19 @@ def test_writes_are_at_least_the_interval_apart(make_config, tmp_path):
     times = [saved.written_at[epoch] for epoch in written[:-1]]
     gaps = [later - earlier for earlier, later in zip(times[:-1], times[1:], strict=True)]
     assert all(gap >= interval * 0.99 for gap in gaps), gaps
+
+
+@pytest.mark.parametrize(
+    "stop, step",
+    # max_steps=5 ends the third epoch after its first step, where validation still runs. max_time
+    # is checked after every step: 5 ms, with the first epoch 10 ms longer, stops the run after
+    # its first step, before any validation.
+    [({"max_steps": 5}, 5), ({"max_time": {"seconds": 0.005}}, 1)],
+    ids=["max_steps", "max_time"],
+)
+def test_a_run_stopped_in_the_middle_of_an_epoch_keeps_its_last_step(make_config, tmp_path, stop, step):
+    fit(make_config, tmp_path, 20, stop=stop, sleep_s=0.01)
+    assert torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == step
 
 
 def test_a_negative_interval_is_refused(tmp_path):

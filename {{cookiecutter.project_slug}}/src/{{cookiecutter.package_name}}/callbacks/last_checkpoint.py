@@ -12,12 +12,13 @@ class LastCheckpoint(ModelCheckpoint):
     last write, and at the end of the epoch in which training stops (last epoch, early stopping,
     `max_steps`, `max_time`).
 
-    A crash or preemption loses at most `min_interval_s` of training. Epochs longer than the
-    interval are checkpointed every epoch; short ones are not, because writing a checkpoint
-    (~5 ms for a small network) costs as much as a whole epoch on a small data set.
-    `min_interval_s: 0` writes after every epoch. Always at an epoch's end, never in the middle
-    of one: a resumed run then repeats no batch and skips none. A separate callback from
-    `model_checkpoint`, whose `save_last` only writes when a new best epoch is saved.
+    A crash or preemption loses at most `min_interval_s` plus the epoch in progress. Epochs longer
+    than the interval are checkpointed every epoch; short ones are not, because writing a
+    checkpoint (~5 ms for a small network) costs as much as a whole epoch on a small data set.
+    `min_interval_s: 0` writes after every epoch. At an epoch's end, so that a resumed run repeats
+    no batch and skips none; only a run that stops in the middle of an epoch (`max_time`) is
+    written where it stopped. A separate callback from `model_checkpoint`, whose `save_last` only
+    writes when a new best epoch is saved.
     """
 
     def __init__(self, dirpath: str, min_interval_s: float = 60.0, verbose: bool = False) -> None:
