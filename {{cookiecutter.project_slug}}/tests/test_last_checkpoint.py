@@ -98,9 +98,9 @@ def test_writes_are_at_least_the_interval_apart(make_config, tmp_path):
 
 @pytest.mark.parametrize(
     "stop, step",
-    # max_steps=5 ends the third epoch after its first step, where validation still runs. max_time
-    # is checked after every step: 5 ms, with the first epoch 10 ms longer, stops the run after
-    # its first step, before any validation.
+    # Lightning cuts the epoch short and still runs its end: max_steps=5 in the third epoch, after
+    # its first step; max_time (checked after every step) of 5 ms, with the first epoch 10 ms
+    # longer, after the first step of all.
     [({"max_steps": 5}, 5), ({"max_time": {"seconds": 0.005}}, 1)],
     ids=["max_steps", "max_time"],
 )

@@ -16,9 +16,9 @@ class LastCheckpoint(ModelCheckpoint):
     than the interval are checkpointed every epoch; short ones are not, because writing a
     checkpoint (~5 ms for a small network) costs as much as a whole epoch on a small data set.
     `min_interval_s: 0` writes after every epoch. At an epoch's end, so that a resumed run repeats
-    no batch and skips none; only a run that stops in the middle of an epoch (`max_time`) is
-    written where it stopped. A separate callback from `model_checkpoint`, whose `save_last` only
-    writes when a new best epoch is saved.
+    no batch and skips none; a run that `max_time` or `max_steps` stops in the middle of an epoch
+    is written where it stopped (Lightning ends that epoch there). A separate callback from
+    `model_checkpoint`, whose `save_last` only writes when a new best epoch is saved.
     """
 
     def __init__(self, dirpath: str, min_interval_s: float = 60.0, verbose: bool = False) -> None:
@@ -55,13 +55,6 @@ class LastCheckpoint(ModelCheckpoint):
             time.monotonic() - self.written_at >= self.min_interval_s
         )
         return trainer.should_stop or last_epoch or last_step or interval_passed
-
-    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        # Training can also stop where no epoch-end save sees it coming (max_time checked after a
-        # batch): keep its last state too.
-        if not trainer.fast_dev_run and self._last_global_step_saved != trainer.global_step:
-            self._save_checkpoint(trainer, self.format_checkpoint_name({}))
-        super().on_train_end(trainer, pl_module)
 
     def _save_checkpoint(self, trainer: L.Trainer, filepath: str) -> None:
         super()._save_checkpoint(trainer, filepath)
