@@ -155,6 +155,7 @@ tests/slurm_cluster.py
 tests/test_bad_inputs.py
 tests/test_configs.py
 tests/test_datamodule.py
+tests/test_epoch_history.py
 tests/test_ddp.py
 tests/test_gpu_ready_switches.py
 tests/test_hparams_search.py
