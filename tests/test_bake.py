@@ -142,6 +142,7 @@ src/PKG/runtime/config_checks.py
 src/PKG/runtime/ddp_ranks.py
 src/PKG/runtime/errors.py
 src/PKG/runtime/extras.py
+src/PKG/runtime/fast_exit.py
 src/PKG/runtime/instantiate.py
 src/PKG/runtime/manifest.py
 src/PKG/runtime/run_dir.py
@@ -156,6 +157,7 @@ tests/test_bad_inputs.py
 tests/test_configs.py
 tests/test_datamodule.py
 tests/test_epoch_history.py
+tests/test_fast_exit.py
 tests/test_ddp.py
 tests/test_gpu_ready_switches.py
 tests/test_hparams_search.py
