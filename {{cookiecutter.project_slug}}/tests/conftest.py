@@ -83,3 +83,25 @@ def copy_of_project(destination: Path) -> Path:
         shutil.copy(ROOT / name, destination / name)
     shutil.copytree(ROOT / "configs", destination / "configs")
     return destination
+
+
+def fit_on_digits(make_config, callbacks: list, **trainer_args) -> None:
+    """The default model on digits (`debug=limit`) in a bare CPU Trainer (no logger, progress bar
+    or model summary): for tests of one callback."""
+    import lightning as L
+    from hydra.utils import instantiate
+
+    from {{ cookiecutter.package_name }}.models.for_data import model_for_data
+
+    cfg = make_config("debug=limit")
+    datamodule = instantiate(cfg.data)
+    trainer = L.Trainer(
+        callbacks=callbacks,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=1,
+        accelerator="cpu",
+        **trainer_args,
+    )
+    trainer.fit(model_for_data(cfg.model, datamodule), datamodule=datamodule)

@@ -4,10 +4,9 @@ import csv
 import os
 
 import lightning as L
-from hydra.utils import instantiate
+from conftest import fit_on_digits
 
 from {{ cookiecutter.package_name }}.callbacks.epoch_history import EpochHistory
-from {{ cookiecutter.package_name }}.models.for_data import model_for_data
 
 
 class LateMetric(L.Callback):
@@ -26,22 +25,16 @@ class LateMetric(L.Callback):
 
 
 def test_a_metric_that_appears_later_gets_a_column_and_rows_are_appended(make_config, tmp_path):
-    cfg = make_config("debug=limit")
-    datamodule = instantiate(cfg.data)
     path = tmp_path / "history.csv"
     late = LateMetric(path)
-    trainer = L.Trainer(
+    # late logs before the history reads
+    fit_on_digits(
+        make_config,
+        [late, EpochHistory(str(path))],
         max_epochs=4,
-        callbacks=[late, EpochHistory(str(path))],  # late logs before the history reads
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         limit_train_batches=1,
-        limit_val_batches=1,
-        accelerator="cpu",
+        enable_checkpointing=False,
     )
-    trainer.fit(model_for_data(cfg.model, datamodule), datamodule=datamodule)
     with open(path, newline="") as file:
         rows = list(csv.DictReader(file))
     assert [row["epoch"] for row in rows] == ["0", "1", "2", "3"]

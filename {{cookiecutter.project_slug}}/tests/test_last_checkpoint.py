@@ -1,15 +1,14 @@
-"""When `last.ckpt` is written: after the interval, when training stops, never mid-epoch."""
+"""When `last.ckpt` is written: after the interval and when training stops, at an epoch's end."""
 
 import time
 
 import lightning as L
 import pytest
 import torch
-from hydra.utils import instantiate
+from conftest import fit_on_digits
 from lightning.pytorch.callbacks import EarlyStopping
 
 from {{ cookiecutter.package_name }}.callbacks.last_checkpoint import LastCheckpoint
-from {{ cookiecutter.package_name }}.models.for_data import model_for_data
 
 
 class SavedEpochs(L.Callback):
@@ -45,26 +44,12 @@ def fit(
     stop: dict | None = None,
     **last_checkpoint,
 ) -> SavedEpochs:
-    cfg = make_config("debug=limit")
-    datamodule = instantiate(cfg.data)
     saved = SavedEpochs(tmp_path / "checkpoints" / "last.ckpt", sleep_s=last_checkpoint.pop("sleep_s", 0.0))
-    trainer = L.Trainer(
-        max_epochs=max_epochs,
-        **(stop or {}),
-        callbacks=[
-            LastCheckpoint(dirpath=str(tmp_path / "checkpoints"), **last_checkpoint),
-            saved,
-            *callbacks,
-        ],
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        # Two steps an epoch: max_steps can stop a run in the middle of one.
-        limit_train_batches=2,
-        limit_val_batches=1,
-        accelerator="cpu",
+    last = LastCheckpoint(dirpath=str(tmp_path / "checkpoints"), **last_checkpoint)
+    # Two steps an epoch: max_steps can stop a run in the middle of one.
+    fit_on_digits(
+        make_config, [last, saved, *callbacks], max_epochs=max_epochs, limit_train_batches=2, **(stop or {})
     )
-    trainer.fit(model_for_data(cfg.model, datamodule), datamodule=datamodule)
     return saved
 
 
