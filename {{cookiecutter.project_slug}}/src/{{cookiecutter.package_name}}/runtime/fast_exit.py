@@ -1,11 +1,11 @@
 """Exit without the interpreter's last garbage collection over every object still alive."""
 
 import atexit
+import functools
 import gc
 
-_registered = False
 
-
+@functools.cache  # registered once per process, however many sweep jobs it runs
 def skip_final_garbage_collection() -> None:
     """When Python exits it collects garbage once more, over every object of every module still
     loaded: with torch, Lightning and their dependencies that is about 1 s for each run and each
@@ -14,7 +14,4 @@ def skip_final_garbage_collection() -> None:
     collection's reach. Files are still flushed and closed: logging's handler runs after it, and
     CPython never promised to finalize objects still alive at exit.
     """
-    global _registered
-    if not _registered:  # once per process, however many sweep jobs it runs
-        atexit.register(gc.freeze)
-        _registered = True
+    atexit.register(gc.freeze)
