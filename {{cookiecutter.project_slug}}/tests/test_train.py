@@ -151,10 +151,27 @@ def test_resume_last_finds_the_latest_run_and_continues_in_it(tmp_path):
     common = ["debug=limit", f"paths.log_dir={tmp_path}"]
     run_script("train.py", *common, "trainer.max_epochs=1")
     (first_run,) = (tmp_path / "debug" / "runs").iterdir()
-    resumed = run_script("train.py", *common, "trainer.max_epochs=2", "ckpt_path=last")
+    # Display and checkpoint frequency may change on resume: the run is the same configuration.
+    display = [
+        "extras.fast_exit=false",
+        "callbacks.progress_bar=null",
+        "callbacks.last_checkpoint.min_interval_s=0",
+    ]
+    resumed = run_script("train.py", *common, *display, "trainer.max_epochs=2", "ckpt_path=last")
     assert f"Resuming from {first_run / 'checkpoints' / 'last.ckpt'}" in resumed.stdout
     assert list((tmp_path / "debug" / "runs").iterdir()) == [first_run]
     assert saved_epoch(first_run) == 1
+
+
+def test_resume_last_tells_settings_that_change_what_is_learnt_from_those_that_do_not():
+    from {{ cookiecutter.package_name }}.runtime.run_dir import configuration
+
+    trained = configuration({"model": "mlp", "hydra/launcher": "basic"}, ["seed=1"])
+    resumed = ["trainer.max_time=00:02:00:00", "+extras.print_config=false", "~callbacks.progress_bar"]
+    assert configuration({"model": "mlp", "hydra/launcher": "joblib"}, ["seed=1", *resumed]) == trained
+    for changed in ("model.optimizer.lr=0.1", "seed=2", "callbacks.early_stopping.patience=1"):
+        assert configuration({"model": "mlp"}, ["seed=1", changed]) != trained, changed
+    assert configuration({"model": "cnn"}, ["seed=1"]) != trained
 
 
 def test_resume_last_never_continues_a_run_of_another_configuration(tmp_path):

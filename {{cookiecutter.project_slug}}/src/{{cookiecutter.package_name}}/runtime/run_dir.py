@@ -44,7 +44,8 @@ def run_dir(ckpt_path: str | None, runs_root: str, choices, overrides) -> str:
     """With `ckpt_path=last`, the latest run of the same configuration that has a `last.ckpt`.
 
     The same configuration: the same config-group choices and the same overrides, apart from
-    `ckpt_path` and the training length, which a resumed run may extend.
+    `ckpt_path`, the training length, which a resumed run may extend, and RESUME_MAY_CHANGE's
+    settings of display and checkpoint frequency.
     """
     root = Path(runs_root)
     if ckpt_path == "last":
@@ -62,13 +63,22 @@ def new_run_dir(root: Path) -> Path:
     return root / datetime.now().strftime("%Y-%m-%d_%H-%M-%S_%f")
 
 
-# Overrides a resumed run may change without becoming a different configuration.
-RESUME_MAY_CHANGE = ("ckpt_path", "trainer.max_epochs", "trainer.max_steps")
+# Overrides a resumed run may change without becoming a different configuration: how long it
+# trains, and what it shows or how often it saves rather than what it learns.
+RESUME_MAY_CHANGE = (
+    "ckpt_path",
+    "trainer.max_epochs",
+    "trainer.max_steps",
+    "trainer.max_time",
+    "extras.",
+    "callbacks.progress_bar",
+    "callbacks.last_checkpoint.min_interval_s",
+)
 
 
 def configuration(choices, overrides) -> tuple:
     choices = task_choices(dict(choices or {}))
-    kept = sorted(o for o in (overrides or []) if not str(o).lstrip("+").startswith(RESUME_MAY_CHANGE))
+    kept = sorted(o for o in (overrides or []) if not str(o).lstrip("+~").startswith(RESUME_MAY_CHANGE))
     return tuple(sorted(choices.items(), key=str)), tuple(kept)
 
 
