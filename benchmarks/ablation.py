@@ -35,6 +35,7 @@ BARE = [
     "+trainer.enable_model_summary=false",
 ]
 LEAN = "model._target_=lean_module.EpochEndLoggingClassifier"
+TENSOR_SUMS = "model._target_=lean_module.TensorSumClassifier"
 VARIANTS = {
     "default": [],
     "no progress bar": NO_PROGRESS_BAR,
@@ -49,6 +50,7 @@ VARIANTS = {
     "bare Lightning (nothing of the above)": BARE,
     "metrics logged once per epoch (lean_module.py)": [LEAN],
     "bare Lightning, metrics logged once per epoch": [*BARE, LEAN],
+    "bare Lightning, metrics as plain_loop.py sums them (Lightning's floor)": [*BARE, TENSOR_SUMS],
 }
 
 

@@ -7,6 +7,10 @@ Lightning then moves each metric object to the device on every call (`_ResultMet
 `nn.Module.to` over the metric's states). This module updates the same kind of metrics on every
 step but logs their computed values once per epoch, so the ablation can tell how much of the
 per-epoch overhead is that per-step logging. Not a suggestion for the project's code as it is.
+
+`TensorSumClassifier` goes further, to the floor of any LightningModule: no torchmetrics at all,
+loss and correct predictions summed in plain tensors exactly as `plain_loop.py` sums them. In a
+bare Trainer, what it costs beyond the plain loop is Lightning's loop alone.
 """
 
 import inspect
@@ -88,3 +92,41 @@ class EpochEndLoggingClassifier(L.LightningModule):
             return optimizer
         scheduler = self.scheduler_factory(optimizer=optimizer)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+class TensorSumClassifier(EpochEndLoggingClassifier):
+    """Loss and accuracy summed in tensors as plain_loop.py sums them: the cheapest epoch metrics."""
+
+    def __init__(self, net, optimizer, input_shape, num_classes, scheduler=None, compile=False) -> None:
+        super().__init__(net, optimizer, input_shape, num_classes, scheduler, compile)
+        self.sums = {stage: self._zeros() for stage in STAGES}
+
+    @staticmethod
+    def _zeros() -> list:
+        return [torch.zeros(()), torch.zeros((), dtype=torch.long), 0]
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x, y = batch
+        logits = self(x)
+        loss = self.criterion(logits, y)
+        sums = self.sums[stage]
+        sums[0] += loss.detach() * len(y)
+        sums[1] += (logits.detach().argmax(1) == y).sum()
+        sums[2] += len(y)
+        return loss
+
+    def _log_epoch(self, stage: str) -> None:
+        loss_sum, correct, count = self.sums[stage]
+        self.log(f"{stage}/loss", float(loss_sum) / max(count, 1), prog_bar=True)
+        acc = float(correct) / max(count, 1)
+        self.log(f"{stage}/acc", acc, prog_bar=True)
+        if stage == "val":
+            self.val_acc_best(torch.tensor(acc))
+            self.log("val/acc_best", self.val_acc_best.compute(), prog_bar=True)
+        self.sums[stage] = self._zeros()
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:
+            self.sums["val"] = self._zeros()
+            return
+        self._log_epoch("val")
