@@ -143,6 +143,7 @@ src/PKG/runtime/ddp_ranks.py
 src/PKG/runtime/errors.py
 src/PKG/runtime/extras.py
 src/PKG/runtime/fast_exit.py
+src/PKG/runtime/frozen_imports.py
 src/PKG/runtime/instantiate.py
 src/PKG/runtime/manifest.py
 src/PKG/runtime/run_dir.py
@@ -158,6 +159,7 @@ tests/test_configs.py
 tests/test_datamodule.py
 tests/test_epoch_history.py
 tests/test_fast_exit.py
+tests/test_frozen_imports.py
 tests/test_ddp.py
 tests/test_gpu_ready_switches.py
 tests/test_hparams_search.py

@@ -16,6 +16,7 @@ from omegaconf import DictConfig, open_dict
 os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
 from {{ cookiecutter.package_name }}.runtime.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
+from {{ cookiecutter.package_name }}.runtime.frozen_imports import import_deep_learning_stack  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_dir import register_resolvers  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.script_help import help_requested, print_script_help  # noqa: E402
@@ -25,6 +26,7 @@ register_resolvers()
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="eval")
 def main(cfg: DictConfig) -> None:
+    import_deep_learning_stack(cfg)  # faster with the garbage collector paused (extras.freeze_imports)
     with errors_in_one_line(), RunRecord(cfg) as record:  # HYDRA_FULL_ERROR=1 for the traceback
         metrics, details = evaluate(cfg)
         record.complete(metrics, **details)
