@@ -17,13 +17,15 @@ def import_frozen(*modules: str) -> None:
     Paused during the imports, and `gc.freeze()` after them: what exists at that point is never
     scanned again; objects made later are collected as before.
     """
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         for module in modules:
             importlib.import_module(module)
     finally:
         gc.freeze()
-        gc.enable()
+        if was_enabled:
+            gc.enable()
 
 
 def import_deep_learning_stack(cfg) -> None:
