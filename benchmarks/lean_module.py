@@ -31,21 +31,56 @@ def _build(net, input_shape: tuple[int, ...], classes: int) -> nn.Module:
     return net(input_shape=input_shape, **{size: classes})
 
 
-class EpochEndLoggingClassifier(L.LightningModule):
-    def __init__(self, net, optimizer, input_shape, num_classes, scheduler=None, compile=False) -> None:
+class _Classifier(L.LightningModule):
+    """The network, the loss, the optimiser and the steps: what both stand-ins share."""
+
+    def __init__(self, net, optimizer, input_shape, num_classes, scheduler=None) -> None:
         super().__init__()
         self.net = _build(net, tuple(input_shape), num_classes)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.criterion = nn.CrossEntropyLoss()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _log_epoch(self, stage: str) -> None:
+        raise NotImplementedError
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def configure_optimizers(self):
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if not self.scheduler_factory:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer=optimizer)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+class EpochEndLoggingClassifier(_Classifier):
+    def __init__(self, net, optimizer, input_shape, num_classes, scheduler=None, compile=False) -> None:
+        super().__init__(net, optimizer, input_shape, num_classes, scheduler)
         # Keyed "<stage>_": a ModuleDict key may not shadow a Module method such as train().
         self.losses = nn.ModuleDict({f"{stage}_": MeanMetric() for stage in STAGES})
         self.accuracies = nn.ModuleDict(
             {f"{stage}_": MulticlassAccuracy(num_classes, average="micro") for stage in STAGES}
         )
         self.val_acc_best = MaxMetric()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
 
     def _step(self, batch, stage: str) -> torch.Tensor:
         x, y = batch
@@ -64,18 +99,6 @@ class EpochEndLoggingClassifier(L.LightningModule):
         self.losses[f"{stage}_"].reset()
         self.accuracies[f"{stage}_"].reset()
 
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "val")
-
-    def test_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "test")
-
-    def on_train_epoch_end(self) -> None:
-        self._log_epoch("train")
-
     def on_validation_epoch_end(self) -> None:
         if self.trainer.sanity_checking:
             self.losses["val_"].reset()
@@ -83,23 +106,15 @@ class EpochEndLoggingClassifier(L.LightningModule):
             return
         self._log_epoch("val")
 
-    def on_test_epoch_end(self) -> None:
-        self._log_epoch("test")
 
-    def configure_optimizers(self):
-        optimizer = self.optimizer_factory(params=self.parameters())
-        if not self.scheduler_factory:
-            return optimizer
-        scheduler = self.scheduler_factory(optimizer=optimizer)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
-
-
-class TensorSumClassifier(EpochEndLoggingClassifier):
-    """Loss and accuracy summed in tensors as plain_loop.py sums them: the cheapest epoch metrics."""
+class TensorSumClassifier(_Classifier):
+    """Loss and correct predictions summed in tensors as plain_loop.py sums them, the best
+    validation accuracy a float: no torchmetrics object at all."""
 
     def __init__(self, net, optimizer, input_shape, num_classes, scheduler=None, compile=False) -> None:
-        super().__init__(net, optimizer, input_shape, num_classes, scheduler, compile)
+        super().__init__(net, optimizer, input_shape, num_classes, scheduler)
         self.sums = {stage: self._zeros() for stage in STAGES}
+        self.val_acc_best = 0.0
 
     @staticmethod
     def _zeros() -> list:
@@ -121,8 +136,8 @@ class TensorSumClassifier(EpochEndLoggingClassifier):
         acc = float(correct) / max(count, 1)
         self.log(f"{stage}/acc", acc, prog_bar=True)
         if stage == "val":
-            self.val_acc_best(torch.tensor(acc))
-            self.log("val/acc_best", self.val_acc_best.compute(), prog_bar=True)
+            self.val_acc_best = max(self.val_acc_best, acc)
+            self.log("val/acc_best", self.val_acc_best, prog_bar=True)
         self.sums[stage] = self._zeros()
 
     def on_validation_epoch_end(self) -> None:

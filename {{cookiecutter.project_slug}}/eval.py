@@ -26,10 +26,12 @@ register_resolvers()
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="eval")
 def main(cfg: DictConfig) -> None:
-    import_deep_learning_stack(cfg)  # faster with the garbage collector paused (extras.freeze_imports)
-    with errors_in_one_line(), RunRecord(cfg) as record:  # HYDRA_FULL_ERROR=1 for the traceback
-        metrics, details = evaluate(cfg)
-        record.complete(metrics, **details)
+    with errors_in_one_line():  # HYDRA_FULL_ERROR=1 for the traceback
+        # Before the run record, which reads torch's version: paused collector (extras.freeze_imports).
+        import_deep_learning_stack(cfg)
+        with RunRecord(cfg) as record:
+            metrics, details = evaluate(cfg)
+            record.complete(metrics, **details)
 
 
 def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:

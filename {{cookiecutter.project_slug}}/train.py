@@ -32,7 +32,8 @@ def main(cfg: DictConfig) -> float | None:
             return earlier["metrics"].get(cfg.get("optimized_metric"))
         # Drawn here for seed=null, so that run.json, the manifest and every DDP rank share one seed.
         cfg.seed = draw_seed_if_none(cfg.seed)
-        import_deep_learning_stack(cfg)  # faster with the garbage collector paused (extras.freeze_imports)
+        # Before the run record, which reads torch's version: paused collector (extras.freeze_imports).
+        import_deep_learning_stack(cfg)
         with RunRecord(cfg) as record:  # run.json and manifest/: what ran, on what, from which code
             metrics, details = train(cfg)
             record.complete(metrics, **details)

@@ -63,14 +63,15 @@ def new_run_dir(root: Path) -> Path:
     return root / datetime.now().strftime("%Y-%m-%d_%H-%M-%S_%f")
 
 
-# Overrides a resumed run may change without becoming a different configuration: how long it
-# trains, and what it shows or how often it saves rather than what it learns.
+# Keys a resumed run may override differently without becoming a different configuration (with
+# every key below them): how long it trains, and what it shows or how often it saves, never what
+# it learns.
 RESUME_MAY_CHANGE = (
     "ckpt_path",
     "trainer.max_epochs",
     "trainer.max_steps",
     "trainer.max_time",
-    "extras.",
+    "extras",
     "callbacks.progress_bar",
     "callbacks.last_checkpoint.min_interval_s",
 )
@@ -78,8 +79,13 @@ RESUME_MAY_CHANGE = (
 
 def configuration(choices, overrides) -> tuple:
     choices = task_choices(dict(choices or {}))
-    kept = sorted(o for o in (overrides or []) if not str(o).lstrip("+~").startswith(RESUME_MAY_CHANGE))
+    kept = sorted(o for o in (overrides or []) if not may_change_on_resume(str(o)))
     return tuple(sorted(choices.items(), key=str)), tuple(kept)
+
+
+def may_change_on_resume(override: str) -> bool:
+    key = override.lstrip("+~").split("=", 1)[0]
+    return any(key == allowed or key.startswith(f"{allowed}.") for allowed in RESUME_MAY_CHANGE)
 
 
 def latest_resumable_run(root: Path, wanted: tuple) -> Path | None:
