@@ -105,5 +105,9 @@ def test_freed_memory_is_kept_for_the_next_step():
 
     (_, returned), (applied, kept) = page_faults("return"), page_faults("keep")
     assert applied == "True"
+    if kept >= returned / 2:
+        # Other work on a busy machine can only add page faults (it once added 12 of 20 blocks'
+        # worth to a CI run): the fewest of three runs is the allocator's own count.
+        kept = min(kept, *(page_faults("keep")[1] for _ in range(2)))
     # Returned to the system, each 64 MB block faults its 16,384 pages in again; kept, it does not.
     assert returned > 20 * 10_000 and kept < returned / 2, (returned, kept)
