@@ -114,7 +114,6 @@ src/PKG/data/unpack.py
 src/PKG/data/whole_split_sampler.py
 src/PKG/loggers/__init__.py
 src/PKG/loggers/config_logging.py
-src/PKG/loggers/csv_logger.py
 src/PKG/loggers/figures.py
 src/PKG/loggers/mlflow_logger.py
 src/PKG/loggers/wandb_logger.py
@@ -135,15 +134,12 @@ src/PKG/reporting/runs.py
 src/PKG/reporting/statistics.py
 src/PKG/reporting/tables.py
 src/PKG/runtime/__init__.py
-src/PKG/runtime/allocator.py
 src/PKG/runtime/atomic_checkpoint_io.py
 src/PKG/runtime/checkpoints.py
 src/PKG/runtime/config_checks.py
 src/PKG/runtime/ddp_ranks.py
 src/PKG/runtime/errors.py
 src/PKG/runtime/extras.py
-src/PKG/runtime/fast_exit.py
-src/PKG/runtime/frozen_imports.py
 src/PKG/runtime/instantiate.py
 src/PKG/runtime/manifest.py
 src/PKG/runtime/run_dir.py
@@ -158,8 +154,6 @@ tests/test_bad_inputs.py
 tests/test_configs.py
 tests/test_datamodule.py
 tests/test_epoch_history.py
-tests/test_fast_exit.py
-tests/test_frozen_imports.py
 tests/test_ddp.py
 tests/test_gpu_ready_switches.py
 tests/test_hparams_search.py

@@ -16,7 +16,6 @@ from omegaconf import DictConfig, open_dict
 os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
 from {{ cookiecutter.package_name }}.runtime.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
-from {{ cookiecutter.package_name }}.runtime.frozen_imports import import_deep_learning_stack  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_dir import register_resolvers  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.script_help import help_requested, print_script_help  # noqa: E402
@@ -26,24 +25,20 @@ register_resolvers()
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="eval")
 def main(cfg: DictConfig) -> None:
-    with errors_in_one_line():  # HYDRA_FULL_ERROR=1 for the traceback
-        # Before the run record, which reads torch's version: paused collector (extras.freeze_imports).
-        import_deep_learning_stack(cfg)
-        with RunRecord(cfg) as record:
-            metrics, details = evaluate(cfg)
-            record.complete(metrics, **details)
+    with errors_in_one_line(), RunRecord(cfg) as record:  # HYDRA_FULL_ERROR=1 for the traceback
+        metrics, details = evaluate(cfg)
+        record.complete(metrics, **details)
 
 
 def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     import lightning as L
-    from hydra.utils import instantiate
 
     from {{ cookiecutter.package_name }}.models.for_data import model_for_data
     from {{ cookiecutter.package_name }}.runtime.checkpoints import existing_checkpoint, training_config
     from {{ cookiecutter.package_name }}.runtime.config_checks import check_config
     from {{ cookiecutter.package_name }}.runtime.ddp_ranks import other_ranks_started
     from {{ cookiecutter.package_name }}.runtime.extras import apply_extras
-    from {{ cookiecutter.package_name }}.runtime.instantiate import finish_loggers, instantiate_all
+    from {{ cookiecutter.package_name }}.runtime.instantiate import build, build_all, finish_loggers
     from {{ cookiecutter.package_name }}.runtime.run_record import training_scale
 
     checkpoint = existing_checkpoint(cfg.ckpt_path)
@@ -58,12 +53,13 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
 
     # With trainer=ddp this process is rank 0 and starts the job's other ranks (README: DDP).
     with other_ranks_started(cfg):
-        datamodule = instantiate(cfg.data)
+        datamodule = build(cfg, "data")
         model = model_for_data(cfg.model, datamodule)  # input shape and task come from the data
-        trainer = instantiate(
-            cfg.trainer,
-            callbacks=instantiate_all(cfg.get("callbacks")),
-            logger=instantiate_all(cfg.get("logger")) or False,
+        trainer = build(
+            cfg,
+            "trainer",
+            callbacks=build_all(cfg, "callbacks"),
+            logger=build_all(cfg, "logger") or False,
         )
         try:
             trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint))

@@ -14,7 +14,6 @@ from omegaconf import DictConfig
 os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
 from {{ cookiecutter.package_name }}.runtime.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
-from {{ cookiecutter.package_name }}.runtime.frozen_imports import import_deep_learning_stack  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_dir import register_resolvers  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord, completed_sweep_job  # noqa: E402
 from {{ cookiecutter.package_name }}.runtime.script_help import help_requested, print_script_help  # noqa: E402
@@ -32,8 +31,6 @@ def main(cfg: DictConfig) -> float | None:
             return earlier["metrics"].get(cfg.get("optimized_metric"))
         # Drawn here for seed=null, so that run.json, the manifest and every DDP rank share one seed.
         cfg.seed = draw_seed_if_none(cfg.seed)
-        # Before the run record, which reads torch's version: paused collector (extras.freeze_imports).
-        import_deep_learning_stack(cfg)
         with RunRecord(cfg) as record:  # run.json and manifest/: what ran, on what, from which code
             metrics, details = train(cfg)
             record.complete(metrics, **details)
@@ -44,7 +41,7 @@ def main(cfg: DictConfig) -> float | None:
 def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     # Imported here rather than at the top so that `--help` and `--cfg job` need no torch.
     import lightning as L
-    from hydra.utils import instantiate
+    from lightning.pytorch.callbacks import ModelCheckpoint
 
     from {{ cookiecutter.package_name }}.callbacks.same_config_on_all_ranks import SameConfigOnAllRanks
     from {{ cookiecutter.package_name }}.loggers.config_logging import log_config
@@ -54,8 +51,9 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     from {{ cookiecutter.package_name }}.runtime.ddp_ranks import other_ranks_started
     from {{ cookiecutter.package_name }}.runtime.extras import apply_extras
     from {{ cookiecutter.package_name }}.runtime.instantiate import (
+        build,
+        build_all,
         finish_loggers,
-        instantiate_all,
         trainer_plugins,
     )
     from {{ cookiecutter.package_name }}.runtime.run_record import training_scale
@@ -70,12 +68,13 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
 
     # With trainer=ddp this process is rank 0 and starts the job's other ranks (README: DDP).
     with other_ranks_started(cfg, seed=seed, ckpt_path=resume_from):
-        datamodule = instantiate(cfg.data)
+        datamodule = build(cfg, "data")
         model = model_for_data(cfg.model, datamodule)  # input shape and task come from the data
-        trainer = instantiate(
-            cfg.trainer,
-            callbacks=[*instantiate_all(cfg.get("callbacks")), SameConfigOnAllRanks(cfg, seed)],
-            logger=instantiate_all(cfg.get("logger")) or False,
+        trainer = build(
+            cfg,
+            "trainer",
+            callbacks=[*build_all(cfg, "callbacks"), SameConfigOnAllRanks(cfg, seed)],
+            logger=build_all(cfg, "logger") or False,
             # Atomic checkpoint writes; under SLURM, submitit alone requeues (README).
             plugins=trainer_plugins(cfg.trainer.get("plugins")),
         )
@@ -86,7 +85,10 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
             if cfg.train:
                 trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
                 metrics.update(_as_floats(trainer.callback_metrics))
-            best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+            best = next(
+                (c.best_model_path for c in trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint)),
+                "",
+            )
             if cfg.test:
                 # The best checkpoint, not the last epoch; without one (fast_dev_run) the current weights.
                 trainer.test(model, datamodule=datamodule, ckpt_path=best or resume_from)

@@ -7,7 +7,7 @@ from conftest import config_options
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from {{ cookiecutter.package_name }}.runtime.instantiate import instantiate_all
+from {{ cookiecutter.package_name }}.runtime.instantiate import build_all
 
 # Keys a user sets without `+`, so they must exist in the composed config (their value may be null).
 OVERRIDABLE_KEYS = [
@@ -53,14 +53,14 @@ def test_model_option_instantiates(make_config, option):
 
 @pytest.mark.parametrize("option", config_options("callbacks"))
 def test_callbacks_option_instantiates(make_config, option):
-    callbacks = instantiate_all(make_config(f"callbacks={option}").callbacks)
+    callbacks = build_all(make_config(f"callbacks={option}"), "callbacks")
     assert all(isinstance(callback, L.Callback) for callback in callbacks)
     assert (option == "none") == (callbacks == [])
 
 
 @pytest.mark.parametrize("option", config_options("logger"))
 def test_logger_option_instantiates(make_config, option):
-    loggers = instantiate_all(make_config(f"logger={option}").logger)
+    loggers = build_all(make_config(f"logger={option}"), "logger")
     assert loggers and all(hasattr(logger, "log_metrics") for logger in loggers)
 
 

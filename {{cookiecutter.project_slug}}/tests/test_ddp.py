@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, read_run, run_script
-from lightning.fabric.plugins.environments.lightning import find_free_network_port
+
+from {{ cookiecutter.package_name }}.data.whole_split_sampler import WholeSplitSampler
+from {{ cookiecutter.package_name }}.runtime.ddp_ranks import free_port
 
 SHORT_DDP = [
     "trainer=ddp_sim",
@@ -34,7 +36,7 @@ def assert_one_job_on_two_ranks(job_dir: Path) -> dict:
     assert sorted(path.name for path in job_dir.glob("train*.log")) == ["train.log", "train_rank1.log"]
     assert "GLOBAL_RANK: 1, MEMBER: 2/2" in (job_dir / "train_rank1.log").read_text()
     # Metrics written once, by rank 0: two epochs of validation, one test.
-    rows = list(csv.DictReader((job_dir / "csv" / "metrics.csv").open()))
+    rows = list(csv.DictReader((job_dir / "csv" / "version_0" / "metrics.csv").open()))
     assert [bool(row["val/acc"]) for row in rows].count(True) == 2
     assert [bool(row["test/acc"]) for row in rows].count(True) == 1
     return run
@@ -86,10 +88,21 @@ def test_ddp_sweep_trains_each_job_once_on_two_ranks(tmp_path, launcher):
     assert not (tmp_path / "train" / "runs").exists()
 
 
+@pytest.mark.parametrize("world_size", [2, 3, 4])
+@pytest.mark.parametrize("size", [0, 1, 5, 189])
+def test_the_ranks_shares_hold_every_sample_once(world_size, size):
+    shares = [list(WholeSplitSampler(range(size), world_size, rank)) for rank in range(world_size)]
+    assert sorted(index for share in shares for index in share) == list(range(size))
+    assert [len(WholeSplitSampler(range(size), world_size, rank)) for rank in range(world_size)] == [
+        len(share) for share in shares
+    ]
+    assert max(map(len, shares)) - min(map(len, shares)) <= 1
+
+
 def test_ranks_started_with_different_configs_refuse_to_train(tmp_path):
     """What Lightning's own launcher does under Optuna: each rank samples its own learning rate."""
     run_dir = tmp_path / "mismatch"
-    environment = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(find_free_network_port())}
+    environment = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port())}
     ranks = [
         subprocess.Popen(
             [

@@ -52,7 +52,7 @@ def test_run_records_the_effective_batch_size(make_config):
 
 
 LOGGER_FILES = {
-    "csv": "csv/metrics.csv",
+    "csv": "csv/version_0/metrics.csv",
     "tensorboard": "tensorboard/events.out.tfevents.*",
     "wandb": "wandb/offline-run-*",
     "mlflow": "logs/mlflow.db",
@@ -67,7 +67,7 @@ def test_logger_writes_its_files(make_config, tmp_path, logger):
 
 def test_the_resolved_config_is_logged(make_config, tmp_path):
     train(make_config("logger=csv", "debug=limit", "model=cnn"))
-    assert "nets.cnn.CNN" in (tmp_path / "run" / "csv" / "hparams.yaml").read_text()
+    assert "nets.cnn.CNN" in (tmp_path / "run" / "csv" / "version_0" / "hparams.yaml").read_text()
 
 
 def test_every_epoch_is_kept_in_history(make_config, tmp_path):
@@ -139,12 +139,16 @@ def saved_epoch(run_dir: Path) -> int:
 
 def test_resume_from_last_checkpoint_in_a_given_run_dir(tmp_path):
     run_dir = tmp_path / "run"
-    common = ["debug=limit", f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}"]
+    common = ["debug=limit", "logger=csv", f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}"]
     run_script("train.py", *common, "trainer.max_epochs=2")
     assert saved_epoch(run_dir) == 1
+    first_metrics = (run_dir / "csv" / "version_0" / "metrics.csv").read_text()
     resumed = run_script("train.py", *common, "trainer.max_epochs=4", "ckpt_path=last")
     assert f"Resuming from {run_dir / 'checkpoints' / 'last.ckpt'}" in resumed.stdout
     assert saved_epoch(run_dir) == 3 and read_run(run_dir)["status"] == "completed"
+    # The CSV logger keeps the first part's file and writes the resumed part's beside it.
+    assert (run_dir / "csv" / "version_0" / "metrics.csv").read_text() == first_metrics
+    assert "test/acc" in (run_dir / "csv" / "version_1" / "metrics.csv").read_text().splitlines()[0]
 
 
 def test_resume_last_finds_the_latest_run_and_continues_in_it(tmp_path):
@@ -153,7 +157,7 @@ def test_resume_last_finds_the_latest_run_and_continues_in_it(tmp_path):
     (first_run,) = (tmp_path / "debug" / "runs").iterdir()
     # Display and checkpoint frequency may change on resume: the run is the same configuration.
     display = [
-        "extras.fast_exit=false",
+        "extras.print_config=false",
         "callbacks.progress_bar=null",
         "callbacks.last_checkpoint.min_interval_s=0",
     ]
@@ -177,6 +181,62 @@ def test_resume_last_tells_settings_that_change_what_is_learnt_from_those_that_d
     ):
         assert configuration({"model": "mlp"}, ["seed=1", changed]) != trained, changed
     assert configuration({"model": "cnn"}, ["seed=1"]) != trained
+
+
+# The keys Hydra's override_dirname excluded when it named sweep job directories (until NEUTRAL_KEYS
+# replaced that list): a sweep re-run after the change must find its jobs' directories.
+EXCLUDED_BY_HYDRA = [
+    "ckpt_path",
+    "paths.log_dir",
+    "extras.print_config",
+    "extras.ignore_warnings",
+    "callbacks.progress_bar",
+    "callbacks.last_checkpoint.min_interval_s",
+]
+JOB_DIR_NAMES = [
+    (["seed=1", "model=linear"], "model=linear,seed=1"),
+    (
+        ["model=cnn", "seed=2", "paths.log_dir=/scratch/logs", "ckpt_path=last", "extras.print_config=false"],
+        "model=cnn,seed=2",
+    ),
+    (["callbacks.progress_bar=null", "callbacks.last_checkpoint.min_interval_s=0", "seed=3"], "seed=3"),
+    (["trainer.max_epochs=10", "seed=3"], "seed=3,trainer.max_epochs=10"),
+    (
+        ["+trainer.limit_train_batches=4", "~callbacks.early_stopping", "experiment=ablation_sgd"],
+        "+trainer.limit_train_batches=4,experiment=ablation_sgd,~callbacks.early_stopping",
+    ),
+    (
+        ["model/optimizer=sgd", "model.optimizer.lr=0.01"],
+        "model.optimizer.lr=0.01,model-optimizer=sgd",
+    ),
+    (["extras.ignore_warnings=false"], "7"),
+    ([], "7"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "name"), JOB_DIR_NAMES)
+def test_sweep_job_directories_keep_their_names(overrides, name):
+    from hydra import compose, initialize_config_dir
+
+    from {{ cookiecutter.package_name }}.runtime.run_dir import job_dir_name
+
+    assert job_dir_name(7, overrides) == name
+    # What Hydra's own override_dirname makes of them, with the keys it used to exclude.
+    excluded = f"hydra.job.config.override_dirname.exclude_keys=[{','.join(EXCLUDED_BY_HYDRA)}]"
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        cfg = compose("train", overrides=[*overrides, excluded], return_hydra_config=True)
+    assert (cfg.hydra.job.override_dirname.replace("/", "-") or "7") == name
+
+
+def test_a_long_job_directory_name_is_shortened_with_a_hash():
+    from {{ cookiecutter.package_name }}.runtime.run_dir import MAX_JOB_DIR_NAME, job_dir_name
+
+    overrides = [f"model.net.hidden_sizes=[{','.join(['512'] * 40)}]"]
+    name = job_dir_name(0, overrides)
+    assert len(name) == MAX_JOB_DIR_NAME and re.fullmatch(
+        r"model\.net\.hidden_sizes=\[512,.*_[0-9a-f]{8}", name
+    )
+    assert job_dir_name(0, [overrides[0].replace("512]", "256]")]) != name
 
 
 def test_resume_last_never_continues_a_run_of_another_configuration(tmp_path):

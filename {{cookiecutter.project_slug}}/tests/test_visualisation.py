@@ -27,7 +27,7 @@ def test_visualise_writes_figures_per_class_scores_and_training_statistics(tmp_p
     recall = sum(float(row["recall"]) * int(row["support"]) for row in rows) / 270
     assert abs(recall - json.loads((run_dir / "run.json").read_text())["metrics"]["test/acc"]) < 1e-3
 
-    columns = (run_dir / "csv" / "metrics.csv").read_text().splitlines()[0].split(",")
+    columns = (run_dir / "csv" / "version_0" / "metrics.csv").read_text().splitlines()[0].split(",")
     assert "grad_2.0_norm_total" in columns
     assert any(column.startswith("activation_std/") for column in columns)
     assert any(column.startswith("weight_norm/") for column in columns)

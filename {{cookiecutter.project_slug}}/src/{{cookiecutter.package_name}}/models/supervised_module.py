@@ -52,7 +52,6 @@ class SupervisedModule(L.LightningModule):
         self.val_best = MaxMetric()
         # Kept in checkpoints so that a resumed run remembers its best epoch.
         self.val_best.persistent(True)
-        self.logged_this_epoch: set[str] = set()
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return self.criterion(outputs, targets)
@@ -72,15 +71,6 @@ class SupervisedModule(L.LightningModule):
         if self.hparams.get("compile") and stage == "fit" and self.compiled_forward is None:
             self.compiled_forward = torch.compile(self.net.forward)
 
-    def on_train_epoch_start(self) -> None:
-        self.logged_this_epoch.discard("train")
-
-    def on_validation_epoch_start(self) -> None:
-        self.logged_this_epoch.discard("val")
-
-    def on_test_epoch_start(self) -> None:
-        self.logged_this_epoch.discard("test")
-
     def on_train_start(self) -> None:
         # The sanity check ran validation on untrained weights. `val_best` is not reset: the sanity
         # check never updates it, and a resumed run restores it from the checkpoint.
@@ -95,13 +85,9 @@ class SupervisedModule(L.LightningModule):
         # update(), not a call: a call also computes the batch's own value, which nobody reads.
         mean_loss.update(loss.detach(), weight=len(y))
         metrics.update(outputs.detach(), y)
-        if stage not in self.logged_this_epoch:
-            # Logged once per epoch: Lightning computes each metric at the epoch's end from all
-            # of its updates, then resets it. Logging at every step gives the same numbers and
-            # costs ~0.5 ms per value and step, as much as a small network's whole step on a CPU.
-            self.logged_this_epoch.add(stage)
-            self.log(f"{stage}/loss", mean_loss, on_step=False, on_epoch=True, prog_bar=True)
-            self.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=True)
+        # Metric objects, not values: Lightning computes them at the epoch's end from every update.
+        self.log(f"{stage}/loss", mean_loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=True)
         return loss
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:

@@ -10,6 +10,7 @@ task per rank and nothing is started here either.
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -90,9 +91,7 @@ def other_ranks_started(cfg: DictConfig, **settled: Any) -> Iterator[None]:
             # Also in ranks started by srun or by rank 0: a group still open at exit aborts Python.
             _destroy_process_group()
         return
-    from lightning.fabric.plugins.environments.lightning import find_free_network_port
-
-    rendezvous = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(find_free_network_port()), "NODE_RANK": "0"}
+    rendezvous = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()), "NODE_RANK": "0"}
     saved_env = {name: os.environ.get(name) for name in [*rendezvous, "LOCAL_RANK"]}
     with tempfile.TemporaryDirectory(prefix="ddp_config_") as config_dir:
         # The config this job runs, not the command line: every rank trains what rank 0 trains,
@@ -116,6 +115,13 @@ def other_ranks_started(cfg: DictConfig, **settled: Any) -> Iterator[None]:
             _restore(saved_env)
             _destroy_process_group()
             _stop(children, succeeded)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for the ranks' rendezvous."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))  # port 0: the system picks a free one
+        return probe.getsockname()[1]
 
 
 def _rank_command(config_dir: str, rank: int) -> list[str]:

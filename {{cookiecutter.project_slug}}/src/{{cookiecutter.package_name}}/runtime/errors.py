@@ -1,35 +1,36 @@
 """A failed run ends with one line on stderr: what is wrong and what would be right.
 
 `HYDRA_FULL_ERROR=1` shows the full traceback instead. Two places need this: errors while the
-run trains (raised inside `main`), and config errors that Hydra reports on several lines before
-`main` starts (an unknown config option, a misspelled key). Inside a sweep, a job's error is left
-to Hydra, which records it and goes on with the other jobs.
+run trains (raised inside `main`), and Hydra's own errors before `main` starts (an unknown config
+option or key, an override it cannot parse, a run directory it cannot create). Inside a sweep, a
+job's error is left to Hydra, which records it and goes on with the other jobs.
 """
 
 import os
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
 
+from hydra.errors import ConfigCompositionException, MissingConfigException
 from hydra.experimental.callback import Callback
+from omegaconf.errors import OmegaConfBaseException
 
 from .run_record import in_sweep
 
 PREFIX = "Error: "
 CRYPTIC_ERRORS = (KeyError, IndexError, AttributeError, TypeError, NameError, AssertionError)
 HINT = " (HYDRA_FULL_ERROR=1 shows the traceback)"
+FULL_ERROR = "HYDRA_FULL_ERROR"
 
 
 def wants_traceback() -> bool:
-    return os.environ.get("HYDRA_FULL_ERROR") == "1"
+    return os.environ.get(FULL_ERROR) == "1"
 
 
 @contextmanager
 def errors_in_one_line() -> Iterator[None]:
     """Around the body of `main`: an exception becomes one line on stderr and exit status 1."""
-    release_held_stderr()
+    stop_raising_hydra_errors()
     try:
         yield
     except Exception as error:
@@ -40,110 +41,76 @@ def errors_in_one_line() -> Iterator[None]:
 
 
 def one_line(error: BaseException) -> str:
-    """The message of `error`; for a config object that failed to build, its key and its cause."""
-    cause = error.__cause__
-    key = re.search(r"full_key: (\S+)", str(error))
-    if cause is not None and str(error).startswith("Error in call to target"):
-        return f"{key.group(1) if key else 'config'}: {one_line(cause)}"
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    """The message of `error`, its lines joined."""
+    lines = [line.strip().removesuffix(".") for line in str(error).splitlines() if line.strip()]
     message = "; ".join(lines) or type(error).__name__
-    # These say little without their type: KeyError('loss') prints as 'loss'.
-    if isinstance(error, CRYPTIC_ERRORS):
+    # These say little without their type: KeyError('loss') prints as 'loss'. OmegaConf's errors
+    # derive from them but say what they are.
+    if isinstance(error, CRYPTIC_ERRORS) and not isinstance(error, OmegaConfBaseException):
         message = f"{type(error).__name__}: {message}"
     return message
 
 
-class _HeldStderr:
-    """stderr that keeps what is written until released, to rewrite Hydra's config errors."""
-
-    def __init__(self, real: TextIO) -> None:
-        self.real = real
-        self.held: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.held.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def __getattr__(self, name: str):
-        return getattr(self.real, name)
-
-
-_held: _HeldStderr | None = None
-
-
-def release_held_stderr() -> None:
-    """What was held goes out as written, and stderr is itself again (`main` has started)."""
-    global _held
-    if _held is not None:
-        sys.stderr = _held.real
-        sys.stderr.write("".join(_held.held))
-        _held = None
-
-
-class ReleaseHeldStderr(Callback):
-    """Hydra callback (configs/hydra/default.yaml): the config is composed and the run directory
-    made, so whatever stderr held goes out, and later output is not held (a SLURM sweep's launcher
-    never runs `main` itself)."""
-
-    def on_multirun_start(self, config, **kwargs) -> None:
-        release_held_stderr()
-
-    def on_job_start(self, config, **kwargs) -> None:
-        release_held_stderr()
+# Set while Hydra composes the config and makes the run directory, and by this module only.
+_raising_for_us = False
 
 
 @contextmanager
 def config_errors_in_one_line() -> Iterator[None]:
-    """Around the call of `main()`: Hydra's config errors, raised before `main` runs, as one line."""
-    global _held
+    """Around the call of `main()`: Hydra's errors from before `main` runs, as one line.
+
+    Hydra prints these on several lines (with its config search path) unless `HYDRA_FULL_ERROR=1`,
+    its documented switch to raise them instead. The switch is on here until the job starts
+    (`StopRaisingHydraErrors`, configs/hydra/default.yaml), so each error reaches this block as
+    an exception and is written by its type, never by reading Hydra's wording. From then on Hydra
+    and the run see the environment as it was.
+    """
+    global _raising_for_us
     if wants_traceback():
         yield
         return
-    _held = _HeldStderr(sys.stderr)
-    sys.stderr = _held
+    os.environ[FULL_ERROR], _raising_for_us = "1", True
     try:
         yield
-    except SystemExit as exit_:
-        if _held is None or exit_.code in (0, None):
+    except Exception as error:
+        if not _raising_for_us:
             raise
-        message = condensed("".join(_held.held))
-        _held.held.clear()
-        release_held_stderr()
-        print(PREFIX + message + HINT, file=sys.stderr)
+        stop_raising_hydra_errors()
+        print(PREFIX + hydra_error_line(error) + HINT, file=sys.stderr)
         raise SystemExit(1) from None
     finally:
-        release_held_stderr()
+        stop_raising_hydra_errors()
 
 
-def condensed(report: str) -> str:
-    """Hydra's several-line report of a config error as one line."""
-    lines = report.splitlines()
-    if any(line.startswith("Traceback") for line in lines):
-        # An error raised while Hydra prepared the run: its last line says what it was.
-        last = next(line for line in reversed(lines) if re.match(r"^[\w.]+(Error|Exception)\b", line))
-        if any("mkdir" in line for line in lines):
-            last += (
-                "; the run directory could not be created: choose a writable paths.log_dir or hydra.run.dir"
-            )
-        return last
-    kept, options_of = [], None
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith(
-            ("Config search path", "provider=", "Set the environment variable HYDRA_FULL")
-        ):
-            continue
-        if stripped.startswith("Available options in"):
-            options_of = stripped.rstrip(":")
-            kept.append(options_of[0].lower() + options_of[1:] + ":")
-            continue
-        if options_of and line.startswith("\t"):
-            kept[-1] += ("" if kept[-1].endswith(":") else ",") + " " + stripped
-            continue
-        options_of = None
-        if stripped:
-            kept.append(stripped)
-    return "; ".join(kept)
+def stop_raising_hydra_errors() -> None:
+    global _raising_for_us
+    if _raising_for_us:
+        os.environ.pop(FULL_ERROR, None)
+        _raising_for_us = False
+
+
+def hydra_error_line(error: Exception) -> str:
+    """One of Hydra's errors from before `main`, as one line, by its type."""
+    if isinstance(error, MissingConfigException) and error.missing_cfg_file and error.options is not None:
+        group = error.missing_cfg_file.rpartition("/")[0]
+        return f"Could not find '{error.missing_cfg_file}'; available options in '{group}': " + ", ".join(
+            error.options
+        )
+    if isinstance(error, ConfigCompositionException) and isinstance(error.__cause__, OmegaConfBaseException):
+        return f"{one_line(error)}; {one_line(error.__cause__)}"
+    if isinstance(error, OSError) and not isinstance(error, ConfigCompositionException):
+        # Before `main`, Hydra writes only to the run directory.
+        fix = "the run directory could not be created: choose a writable paths.log_dir or hydra.run.dir"
+        return f"{one_line(error)}; {fix}"
+    return one_line(error)
+
+
+class StopRaisingHydraErrors(Callback):
+    """Hydra callback (configs/hydra/default.yaml): the config is composed and the run directory
+    made, so Hydra reports errors its own way again (a sweep's launcher never runs `main`)."""
+
+    def on_multirun_start(self, config, **kwargs) -> None:
+        stop_raising_hydra_errors()
+
+    def on_job_start(self, config, **kwargs) -> None:
+        stop_raising_hydra_errors()

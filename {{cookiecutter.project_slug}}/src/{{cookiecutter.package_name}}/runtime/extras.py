@@ -1,5 +1,5 @@
 """Run-wide settings that are not part of the method: secrets, warnings, config printing, matmul
-precision, memory allocation, exit."""
+precision."""
 
 import logging
 import warnings
@@ -8,8 +8,6 @@ from pathlib import Path
 from dotenv import load_dotenv
 from omegaconf import DictConfig, OmegaConf
 
-from .allocator import keep_freed_memory
-from .fast_exit import skip_final_garbage_collection
 from .run_record import is_rank_zero
 
 # Lightning's advice that does not apply to small in-memory data sets or to CPU-only machines.
@@ -27,10 +25,6 @@ def apply_extras(cfg: DictConfig) -> None:
     load_dotenv(Path(cfg.paths.root_dir) / ".env")
     extras = cfg.get("extras") or {}
     set_float32_matmul_precision(cfg.get("float32_matmul_precision", "highest"))
-    if extras.get("keep_freed_memory"):
-        keep_freed_memory()
-    if extras.get("fast_exit"):
-        skip_final_garbage_collection()
     print_each_log_line_once()
     if extras.get("ignore_warnings"):
         for pattern in NOISY_WARNINGS:

@@ -1,16 +1,31 @@
-"""Build the callbacks, loggers and Trainer plugins of a config, in the order they are listed."""
+"""Build the objects a config names: data, trainer, callbacks, loggers, Trainer plugins."""
 
 import sys
+from typing import Any
 
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+
+from .config_checks import ConfigValueError
+from .errors import one_line
 
 
-def instantiate_all(group: DictConfig | None) -> list:
-    """Every entry of `callbacks:` or `logger:` that has a `_target_`; `null` entries switch one off."""
-    if not group:
-        return []
-    return [instantiate(node) for node in group.values() if node and "_target_" in node]
+def build(cfg: DictConfig, key: str, **kwargs: Any) -> Any:
+    """`instantiate` of the config under `key`; a failure names the key and what went wrong
+    (`trainer: Precision 17 is invalid...`), not Hydra's wrapper around it."""
+    try:
+        return instantiate(OmegaConf.select(cfg, key), **kwargs)
+    except InstantiationException as error:
+        cause = error.__cause__ or error
+        raise ConfigValueError(f"{key}: {one_line(cause)}") from cause
+
+
+def build_all(cfg: DictConfig, group: str) -> list:
+    """Every entry of `callbacks:` or `logger:` that has a `_target_`, in the order listed; `null`
+    entries switch one off."""
+    entries = cfg.get(group) or {}
+    return [build(entries, name) for name, node in entries.items() if node and "_target_" in node]
 
 
 def trainer_plugins(configured) -> list | None:

@@ -23,7 +23,7 @@ MAX_JOB_DIR_NAME = 120
 
 def register_resolvers() -> None:
     OmegaConf.register_new_resolver("run_dir", run_dir, replace=True, use_cache=True)
-    OmegaConf.register_new_resolver("job_dir", job_dir_name, replace=True, use_cache=True)
+    OmegaConf.register_new_resolver("job_dir", job_dir_name, replace=True)
     OmegaConf.register_new_resolver("sqlite_in", sqlite_in, replace=True, use_cache=True)
     OmegaConf.register_new_resolver("rank_zero_only", rank_zero_only, replace=True)
     OmegaConf.register_new_resolver("rank_suffix", rank_suffix, replace=True)
@@ -41,12 +41,7 @@ def rank_suffix() -> str:
 
 
 def run_dir(ckpt_path: str | None, runs_root: str, choices, overrides) -> str:
-    """With `ckpt_path=last`, the latest run of the same configuration that has a `last.ckpt`.
-
-    The same configuration: the same config-group choices and the same overrides, apart from
-    `ckpt_path`, the training length, which a resumed run may extend, and RESUME_MAY_CHANGE's
-    settings of display and checkpoint frequency.
-    """
+    """With `ckpt_path=last`, the latest run of the same `configuration` that has a `last.ckpt`."""
     root = Path(runs_root)
     if ckpt_path == "last":
         previous = latest_resumable_run(root, configuration(choices, overrides))
@@ -63,29 +58,35 @@ def new_run_dir(root: Path) -> Path:
     return root / datetime.now().strftime("%Y-%m-%d_%H-%M-%S_%f")
 
 
-# Keys a resumed run may override differently without becoming a different configuration (with
-# every key below them): how long it trains, and what it shows or how often it saves, never what
-# it learns.
-RESUME_MAY_CHANGE = (
+# The one list of settings that change neither what a run learns nor where it is written: a run
+# resumed with `ckpt_path=last`, or a sweep re-run in its directory, with other values of these
+# (or of any key below them) is the same run, in the same directory. How it is shown, how often
+# it saves, where logs go; never what it learns.
+NEUTRAL_KEYS = (
     "ckpt_path",
-    "trainer.max_epochs",
-    "trainer.max_steps",
-    "trainer.max_time",
+    "paths.log_dir",
     "extras",
     "callbacks.progress_bar",
     "callbacks.last_checkpoint.min_interval_s",
 )
+# A resumed run may also train for longer; a sweep over these makes one job directory per value.
+TRAINING_LENGTH = ("trainer.max_epochs", "trainer.max_steps", "trainer.max_time")
 
 
 def configuration(choices, overrides) -> tuple:
+    """What makes two runs the same run: config-group choices and the overrides that are neither
+    neutral nor the training length."""
     choices = task_choices(dict(choices or {}))
-    kept = sorted(o for o in (overrides or []) if not may_change_on_resume(str(o)))
+    kept = sorted(
+        o for o in map(str, overrides or []) if not overrides_one_of(o, NEUTRAL_KEYS + TRAINING_LENGTH)
+    )
     return tuple(sorted(choices.items(), key=str)), tuple(kept)
 
 
-def may_change_on_resume(override: str) -> bool:
+def overrides_one_of(override: str, keys: tuple[str, ...]) -> bool:
+    """Whether `override` (`key=value`, `+key=value`, `~key`) sets one of `keys` or a key below one."""
     key = override.lstrip("+~").split("=", 1)[0]
-    return any(key == allowed or key.startswith(f"{allowed}.") for allowed in RESUME_MAY_CHANGE)
+    return any(key == listed or key.startswith(f"{listed}.") for listed in keys)
 
 
 def latest_resumable_run(root: Path, wanted: tuple) -> Path | None:
@@ -102,9 +103,11 @@ def _configuration_of(run: Path) -> tuple | None:
         return None
 
 
-def job_dir_name(job_num: int, override_dirname: str) -> str:
-    """`model=cnn,seed=2`: the job's overrides as one safe directory name; its number if it has none."""
-    name = override_dirname.replace("/", "-") or str(job_num)
+def job_dir_name(job_num: int, overrides) -> str:
+    """`model=cnn,seed=2`: the job's overrides but the neutral ones, sorted, as one safe directory
+    name (Hydra's `override_dirname` with NEUTRAL_KEYS excluded); the job's number if none is left."""
+    kept = sorted(o for o in map(str, overrides or []) if not overrides_one_of(o, NEUTRAL_KEYS))
+    name = ",".join(kept).replace("/", "-") or str(job_num)
     if len(name) > MAX_JOB_DIR_NAME:
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
         name = f"{name[: MAX_JOB_DIR_NAME - 9]}_{digest}"
