@@ -44,6 +44,11 @@ BAD_INPUTS = [
     ),
     (
         "train.py",
+        ["callbacks.last_checkpoint.min_interval_s=-1"],
+        "callbacks.last_checkpoint: min_interval_s=-1: give seconds >= 0",
+    ),
+    (
+        "train.py",
         ["trainer=ddp_sim", "trainer.devices=512"],
         "trainer.devices=512 CPU processes, but this machine has",
     ),

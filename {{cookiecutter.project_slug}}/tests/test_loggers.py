@@ -12,6 +12,7 @@ from {{ cookiecutter.package_name }}.loggers.wandb_logger import (
     has_wandb_key,
     sweep_group_and_job_name,
     wandb_logger,
+    wandb_mode,
 )
 
 
@@ -23,28 +24,26 @@ def no_wandb_key(monkeypatch, tmp_path):
     monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
 
 
-def test_without_a_key_wandb_logs_offline_and_says_so(no_wandb_key, tmp_path, capsys):
+def test_without_a_key_wandb_logs_offline_and_says_so(no_wandb_key, capsys):
     assert not has_wandb_key()
-    logger = wandb_logger(project="test", save_dir=str(tmp_path))
-    assert logger._wandb_init["mode"] == "offline"
+    assert wandb_mode(None) == "offline"
     notice = [line for line in capsys.readouterr().out.splitlines() if line.startswith("W&B:")]
     assert len(notice) == 1 and "offline" in notice[0]
 
 
-def test_a_key_in_the_environment_means_online(no_wandb_key, monkeypatch, tmp_path):
+def test_a_key_in_the_environment_means_online(no_wandb_key, monkeypatch):
     monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
     assert has_wandb_key()
-    assert wandb_logger(project="test", save_dir=str(tmp_path))._wandb_init["mode"] is None
+    assert wandb_mode(None) is None  # W&B's default: online
 
 
-def test_an_explicit_mode_wins(no_wandb_key, tmp_path):
-    assert (
-        wandb_logger(project="test", save_dir=str(tmp_path), mode="disabled")._wandb_init["mode"]
-        == "disabled"
-    )
+def test_an_explicit_mode_wins(no_wandb_key, monkeypatch):
+    assert wandb_mode("disabled") == "disabled"
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert wandb_mode(None) == "disabled"
 
 
-def test_sweep_jobs_share_a_group_named_after_the_sweep(make_config, tmp_path):
+def test_sweep_jobs_share_a_group_named_after_the_sweep(no_wandb_key, make_config, tmp_path):
     make_config()
     hydra_cfg = HydraConfig.get()
     with read_write(hydra_cfg), open_dict(hydra_cfg):
@@ -52,11 +51,11 @@ def test_sweep_jobs_share_a_group_named_after_the_sweep(make_config, tmp_path):
         hydra_cfg.sweep.dir = str(tmp_path / "2026-01-01_12-00-00_000001")
         hydra_cfg.runtime.output_dir = str(tmp_path / "2026-01-01_12-00-00_000001" / "3_seed=2")
     assert sweep_group_and_job_name() == ("2026-01-01_12-00-00_000001", "3_seed=2")
-    logger = wandb_logger(project="test", save_dir=str(tmp_path), mode="disabled")
-    assert (logger._wandb_init["group"], logger._wandb_init["name"]) == (
-        "2026-01-01_12-00-00_000001",
-        "3_seed=2",
-    )
+    run = wandb_logger(project="test", save_dir=str(tmp_path)).experiment  # offline: no key
+    try:
+        assert (run.group, run.name, run.offline) == ("2026-01-01_12-00-00_000001", "3_seed=2", True)
+    finally:
+        run.finish()
 
 
 def test_a_single_run_is_named_after_its_directory(make_config, tmp_path):

@@ -38,6 +38,16 @@ def run_id_of(output_dir: str) -> str:
     return hashlib.sha256(str(Path(output_dir).resolve()).encode()).hexdigest()[:16]
 
 
+def wandb_mode(mode: str | None) -> str | None:
+    """`mode`, else `WANDB_MODE`, else offline when no key is configured (saying so), else None:
+    W&B's default, online."""
+    mode = mode or os.environ.get("WANDB_MODE")
+    if mode is None and not has_wandb_key():
+        print("W&B: no API key (WANDB_API_KEY or `wandb login`), logging offline; `wandb sync` later.")
+        return "offline"
+    return mode
+
+
 def wandb_logger(
     mode: str | None = None,
     group: str | None = None,
@@ -51,10 +61,7 @@ def wandb_logger(
     one sweep sit together in W&B and each can be traced back to its directory. `id` defaults to
     one derived from the run directory, resumed when the directory is continued.
     """
-    mode = mode or os.environ.get("WANDB_MODE")
-    if mode is None and not has_wandb_key():
-        mode = "offline"
-        print("W&B: no API key (WANDB_API_KEY or `wandb login`), logging offline; `wandb sync` later.")
+    mode = wandb_mode(mode)
     sweep_group, job_name = sweep_group_and_job_name()
     # Passed to wandb.init, not set in os.environ, so it cannot leak into the next job of a sweep.
     if id is None and kwargs.get("save_dir"):

@@ -25,7 +25,7 @@ def build_all(cfg: DictConfig, group: str) -> list:
     """Every entry of `callbacks:` or `logger:` that has a `_target_`, in the order listed; `null`
     entries switch one off."""
     entries = cfg.get(group) or {}
-    return [build(entries, name) for name, node in entries.items() if node and "_target_" in node]
+    return [build(cfg, f"{group}.{name}") for name, node in entries.items() if node and "_target_" in node]
 
 
 def trainer_plugins(configured) -> list | None:
