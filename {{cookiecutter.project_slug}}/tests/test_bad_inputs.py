@@ -20,6 +20,7 @@ BAD_INPUTS = [
     ("train.py", ["experiment=nope"], "Could not find 'experiment/nope'; available options in 'experiment':"),
     ("train.py", ["logger=slack"], "Could not find 'logger/slack'; available options in 'logger': csv"),
     ("train.py", ["trainer.max_epocs=3"], "Key 'max_epocs' is not in struct"),
+    ("train.py", ["--config-name=nope"], "Could not find 'nope'"),
     (
         "train.py",
         ["trainer.max_epochs=abc"],

@@ -1,8 +1,8 @@
 """`checkpoints/last.ckpt`: what `ckpt_path=last`, a re-run sweep and a requeued SLURM job resume from."""
 
 import math
+import os
 import time
-from pathlib import Path
 
 import lightning as L
 from lightning.pytorch.callbacks import Checkpoint
@@ -26,7 +26,7 @@ class LastCheckpoint(Checkpoint):
     def __init__(self, dirpath: str, min_interval_s: float = 60.0, verbose: bool = False) -> None:
         if not min_interval_s >= 0:
             raise ValueError(f"min_interval_s={min_interval_s}: give seconds >= 0 (0 writes every epoch)")
-        self.path = Path(dirpath) / "last.ckpt"
+        self.path = os.path.join(dirpath, "last.ckpt")  # a string: `s3://...` stays a URL
         self.min_interval_s = min_interval_s
         self.verbose = verbose
         self.written_at = -math.inf

@@ -51,8 +51,10 @@ def one_line(error: BaseException) -> str:
     return message
 
 
-# Set while Hydra composes the config and makes the run directory, and by this module only.
+# Set while Hydra composes the config and makes the run directory, and by this module only: the
+# value HYDRA_FULL_ERROR had before (None: unset).
 _raising_for_us = False
+_value_before: str | None = None
 
 
 @contextmanager
@@ -65,11 +67,12 @@ def config_errors_in_one_line() -> Iterator[None]:
     an exception and is written by its type, never by reading Hydra's wording. From then on Hydra
     and the run see the environment as it was.
     """
-    global _raising_for_us
+    global _raising_for_us, _value_before
     if wants_traceback():
         yield
         return
-    os.environ[FULL_ERROR], _raising_for_us = "1", True
+    _value_before, _raising_for_us = os.environ.get(FULL_ERROR), True
+    os.environ[FULL_ERROR] = "1"
     try:
         yield
     except Exception as error:
@@ -85,17 +88,21 @@ def config_errors_in_one_line() -> Iterator[None]:
 def stop_raising_hydra_errors() -> None:
     global _raising_for_us
     if _raising_for_us:
-        os.environ.pop(FULL_ERROR, None)
+        if _value_before is None:
+            os.environ.pop(FULL_ERROR, None)
+        else:
+            os.environ[FULL_ERROR] = _value_before
         _raising_for_us = False
 
 
 def hydra_error_line(error: Exception) -> str:
     """One of Hydra's errors from before `main`, as one line, by its type."""
-    if isinstance(error, MissingConfigException) and error.missing_cfg_file and error.options is not None:
-        group = error.missing_cfg_file.rpartition("/")[0]
-        return f"Could not find '{error.missing_cfg_file}'; available options in '{group}': " + ", ".join(
-            error.options
-        )
+    if isinstance(error, MissingConfigException) and error.missing_cfg_file:
+        line = f"Could not find '{error.missing_cfg_file}'"
+        if error.options:
+            line += f"; available options in '{error.missing_cfg_file.rpartition('/')[0]}': "
+            line += ", ".join(error.options)
+        return line
     if isinstance(error, ConfigCompositionException) and isinstance(error.__cause__, OmegaConfBaseException):
         return f"{one_line(error)}; {one_line(error.__cause__)}"
     if isinstance(error, OSError) and not isinstance(error, ConfigCompositionException):
