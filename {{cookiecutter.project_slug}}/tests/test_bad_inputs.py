@@ -20,7 +20,6 @@ BAD_INPUTS = [
     ("train.py", ["experiment=nope"], "Could not find 'experiment/nope'; available options in 'experiment':"),
     ("train.py", ["logger=slack"], "Could not find 'logger/slack'; available options in 'logger': csv"),
     ("train.py", ["trainer.max_epocs=3"], "Key 'max_epocs' is not in struct"),
-    ("train.py", ["--config-name=nope"], "Could not find 'nope'"),
     (
         "train.py",
         ["trainer.max_epochs=abc"],
@@ -135,6 +134,12 @@ def test_bad_input_fails_with_one_clear_line(tmp_path, script, arguments, expect
     assert_one_clear_line(result, expected)
     for record in tmp_path.rglob("run.json"):
         assert json.loads(record.read_text())["status"] != "completed"
+
+
+def test_a_missing_primary_config_fails_with_one_clear_line():
+    # Alone: Hydra's argparse takes --config-name only before or after all the overrides.
+    result = run_script("train.py", "--config-name=nope", check=False)
+    assert_one_clear_line(result, "Could not find 'nope'")
 
 
 def test_an_unwritable_output_directory_fails_with_one_clear_line():
