@@ -15,10 +15,10 @@ from omegaconf import DictConfig, open_dict
 
 os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
-from {{ cookiecutter.package_name }}.runtime.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
-from {{ cookiecutter.package_name }}.runtime.run_dir import register_resolvers  # noqa: E402
-from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord  # noqa: E402
-from {{ cookiecutter.package_name }}.runtime.script_help import help_requested, print_script_help  # noqa: E402
+from {{ cookiecutter.package_name }}.cli.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
+from {{ cookiecutter.package_name }}.cli.help import help_requested, print_script_help  # noqa: E402
+from {{ cookiecutter.package_name }}.run.directory import register_resolvers  # noqa: E402
+from {{ cookiecutter.package_name }}.run.record import RunRecord  # noqa: E402
 
 register_resolvers()
 
@@ -33,13 +33,14 @@ def main(cfg: DictConfig) -> None:
 def evaluate(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     import lightning as L
 
+    from {{ cookiecutter.package_name }}.cli.value_checks import check_config
+    from {{ cookiecutter.package_name }}.launch.ddp_ranks import other_ranks_started
+    from {{ cookiecutter.package_name }}.loggers.teardown import finish_loggers
     from {{ cookiecutter.package_name }}.models.for_data import model_for_data
-    from {{ cookiecutter.package_name }}.runtime.checkpoints import existing_checkpoint, training_config
-    from {{ cookiecutter.package_name }}.runtime.config_checks import check_config
-    from {{ cookiecutter.package_name }}.runtime.ddp_ranks import other_ranks_started
-    from {{ cookiecutter.package_name }}.runtime.extras import apply_extras
-    from {{ cookiecutter.package_name }}.runtime.instantiate import build, build_all, finish_loggers
-    from {{ cookiecutter.package_name }}.runtime.run_record import training_scale
+    from {{ cookiecutter.package_name }}.run.build import build, build_all
+    from {{ cookiecutter.package_name }}.run.checkpoints import existing_checkpoint, training_config
+    from {{ cookiecutter.package_name }}.run.record import training_scale
+    from {{ cookiecutter.package_name }}.run.settings import apply_extras
 
     checkpoint = existing_checkpoint(cfg.ckpt_path)
     train_cfg = training_config(checkpoint) if cfg.use_train_config else None

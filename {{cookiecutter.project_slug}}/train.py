@@ -13,10 +13,10 @@ from omegaconf import DictConfig
 
 os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
-from {{ cookiecutter.package_name }}.runtime.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
-from {{ cookiecutter.package_name }}.runtime.run_dir import register_resolvers  # noqa: E402
-from {{ cookiecutter.package_name }}.runtime.run_record import RunRecord, completed_sweep_job  # noqa: E402
-from {{ cookiecutter.package_name }}.runtime.script_help import help_requested, print_script_help  # noqa: E402
+from {{ cookiecutter.package_name }}.cli.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
+from {{ cookiecutter.package_name }}.cli.help import help_requested, print_script_help  # noqa: E402
+from {{ cookiecutter.package_name }}.run.directory import register_resolvers  # noqa: E402
+from {{ cookiecutter.package_name }}.run.record import RunRecord, completed_sweep_job  # noqa: E402
 
 register_resolvers()
 
@@ -43,20 +43,16 @@ def train(cfg: DictConfig) -> tuple[dict[str, float], dict]:
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from {{ cookiecutter.package_name }}.callbacks.same_config_on_all_ranks import SameConfigOnAllRanks
+    from {{ cookiecutter.package_name }}.cli.value_checks import check_config
+    from {{ cookiecutter.package_name }}.launch.ddp_ranks import other_ranks_started
+    from {{ cookiecutter.package_name }}.launch.same_config_on_all_ranks import SameConfigOnAllRanks
     from {{ cookiecutter.package_name }}.loggers.config_logging import log_config
+    from {{ cookiecutter.package_name }}.loggers.teardown import finish_loggers
     from {{ cookiecutter.package_name }}.models.for_data import model_for_data
-    from {{ cookiecutter.package_name }}.runtime.checkpoints import resume_checkpoint
-    from {{ cookiecutter.package_name }}.runtime.config_checks import check_config
-    from {{ cookiecutter.package_name }}.runtime.ddp_ranks import other_ranks_started
-    from {{ cookiecutter.package_name }}.runtime.extras import apply_extras
-    from {{ cookiecutter.package_name }}.runtime.instantiate import (
-        build,
-        build_all,
-        finish_loggers,
-        trainer_plugins,
-    )
-    from {{ cookiecutter.package_name }}.runtime.run_record import training_scale
+    from {{ cookiecutter.package_name }}.run.build import build, build_all, trainer_plugins
+    from {{ cookiecutter.package_name }}.run.checkpoints import resume_checkpoint
+    from {{ cookiecutter.package_name }}.run.record import training_scale
+    from {{ cookiecutter.package_name }}.run.settings import apply_extras
 
     check_config(cfg)  # a value no run can use stops here, naming its key
     apply_extras(cfg)

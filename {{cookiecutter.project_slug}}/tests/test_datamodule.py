@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from {{ cookiecutter.package_name }}.data.digits_datamodule import DigitsDataModule
-from {{ cookiecutter.package_name }}.data.split_checks import DataLeakageError
+from {{ cookiecutter.package_name }}.data.splits import DataLeakageError
 
 
 @pytest.fixture(scope="module")

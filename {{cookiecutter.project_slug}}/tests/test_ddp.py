@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, read_run, run_script
 
-from {{ cookiecutter.package_name }}.data.whole_split_sampler import WholeSplitSampler
-from {{ cookiecutter.package_name }}.runtime.ddp_ranks import free_port
+from {{ cookiecutter.package_name }}.data.loading import WholeSplitSampler
+from {{ cookiecutter.package_name }}.launch.ddp_ranks import free_port
 
 SHORT_DDP = [
     "trainer=ddp_sim",

@@ -6,7 +6,7 @@ import torch
 from hydra.utils import instantiate
 from torch._dynamo.utils import counters
 
-from {{ cookiecutter.package_name }}.data.loaders import split_loader
+from {{ cookiecutter.package_name }}.data.loading import split_loader
 from {{ cookiecutter.package_name }}.models.for_data import model_for_data
 from train import train
 

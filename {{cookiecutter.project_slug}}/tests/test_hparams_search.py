@@ -36,7 +36,7 @@ def test_optuna_search_runs_trials_with_sampled_values(tmp_path):
 
 def test_each_trial_trains_once_on_two_ddp_ranks_with_its_own_values(tmp_path):
     # Under Lightning's own DDP launcher each rank would re-run the search and sample its own values;
-    # here a rank with other values would stop the trial (callbacks/same_config_on_all_ranks.py).
+    # here a rank with other values would stop the trial (launch/same_config_on_all_ranks.py).
     # debug=limit asks for one device; the command line has the last word.
     search(tmp_path, 2, "trainer=ddp_sim", "trainer.devices=2")
     study_dir = tmp_path / "debug" / "optuna" / "mlp_digits"

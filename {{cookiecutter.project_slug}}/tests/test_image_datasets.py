@@ -26,13 +26,13 @@ from official_format_files import (
 )
 from torch import nn
 
-from {{ cookiecutter.package_name }}.data.batch_augmentation import BatchAugmentation
 from {{ cookiecutter.package_name }}.data.cifar10_datamodule import CIFAR10DataModule
-from {{ cookiecutter.package_name }}.data.download import DownloadError, fetch
 from {{ cookiecutter.package_name }}.data.fashion_mnist_datamodule import FashionMNISTDataModule
-from {{ cookiecutter.package_name }}.data.idx_format import IDXFormatError, read_idx
+from {{ cookiecutter.package_name }}.data.fetch.download import DownloadError, fetch
+from {{ cookiecutter.package_name }}.data.formats.idx import IDXFormatError, read_idx
 from {{ cookiecutter.package_name }}.data.mnist_datamodule import MNISTDataModule
-from {{ cookiecutter.package_name }}.data.split_checks import DataLeakageError
+from {{ cookiecutter.package_name }}.data.splits import DataLeakageError
+from {{ cookiecutter.package_name }}.data.transforms.batch_augmentation import BatchAugmentation
 
 MNIST_LIKE = {"mnist": MNISTDataModule, "fashion_mnist": FashionMNISTDataModule}
 
@@ -273,8 +273,8 @@ def test_a_changed_cifar_batch_is_never_unpickled_and_is_unpacked_again(tmp_path
 CONCURRENT_JOB = """
 import sys
 from pathlib import Path
-from {{ cookiecutter.package_name }}.data.download import fetch
-from {{ cookiecutter.package_name }}.data.unpack import unpack_once
+from {{ cookiecutter.package_name }}.data.fetch.download import fetch
+from {{ cookiecutter.package_name }}.data.fetch.unpack import unpack_once
 archive = fetch(sys.argv[1], sys.argv[2], [sys.argv[3]], Path(sys.argv[4]))
 folder = unpack_once(archive)
 print(sorted(p.name for p in (folder / "cifar-10-batches-py").iterdir()))

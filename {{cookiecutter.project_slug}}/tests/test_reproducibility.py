@@ -78,7 +78,7 @@ def test_a_run_killed_mid_epoch_resumes_to_the_same_result(tmp_path):
 
 SAVE_FOREVER = """
 import sys, torch
-from {{ cookiecutter.package_name }}.runtime.atomic_checkpoint_io import AtomicCheckpointIO
+from {{ cookiecutter.package_name }}.run.atomic_checkpoint_io import AtomicCheckpointIO
 io = AtomicCheckpointIO()
 io.save_checkpoint({"weights": torch.ones(3)}, sys.argv[1])
 print("saved", flush=True)

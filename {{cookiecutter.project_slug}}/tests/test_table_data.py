@@ -12,7 +12,7 @@ from conftest import ROOT, read_run, run_script
 from hydra.utils import instantiate
 from sklearn.datasets import load_diabetes, load_wine
 
-from {{ cookiecutter.package_name }}.data.split_checks import DataLeakageError
+from {{ cookiecutter.package_name }}.data.splits import DataLeakageError
 from {{ cookiecutter.package_name }}.data.table_datamodule import TableDataModule
 
 NUMERIC = list(load_wine().feature_names)

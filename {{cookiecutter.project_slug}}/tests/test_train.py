@@ -168,7 +168,7 @@ def test_resume_last_finds_the_latest_run_and_continues_in_it(tmp_path):
 
 
 def test_resume_last_tells_settings_that_change_what_is_learnt_from_those_that_do_not():
-    from {{ cookiecutter.package_name }}.runtime.run_dir import configuration
+    from {{ cookiecutter.package_name }}.run.directory import configuration
 
     trained = configuration({"model": "mlp", "hydra/launcher": "basic"}, ["seed=1"])
     resumed = ["trainer.max_time=00:02:00:00", "+extras.print_config=false", "~callbacks.progress_bar"]
@@ -218,7 +218,7 @@ JOB_DIR_NAMES = [
 def test_sweep_job_directories_keep_their_names(overrides, name):
     from hydra import compose, initialize_config_dir
 
-    from {{ cookiecutter.package_name }}.runtime.run_dir import job_dir_name
+    from {{ cookiecutter.package_name }}.run.directory import job_dir_name
 
     assert job_dir_name(7, overrides) == name
     # What Hydra's own override_dirname makes of them, with the keys it used to exclude.
@@ -229,7 +229,7 @@ def test_sweep_job_directories_keep_their_names(overrides, name):
 
 
 def test_a_long_job_directory_name_is_shortened_with_a_hash():
-    from {{ cookiecutter.package_name }}.runtime.run_dir import MAX_JOB_DIR_NAME, job_dir_name
+    from {{ cookiecutter.package_name }}.run.directory import MAX_JOB_DIR_NAME, job_dir_name
 
     overrides = [f"model.net.hidden_sizes=[{','.join(['512'] * 40)}]"]
     name = job_dir_name(0, overrides)

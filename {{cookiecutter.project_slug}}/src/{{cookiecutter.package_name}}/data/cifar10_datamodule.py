@@ -1,8 +1,8 @@
 """CIFAR-10: 60,000 colour 32x32 images of 10 classes, with the official 50,000/10,000 split."""
 
-from .cifar_format import read_batches, read_label_names
+from .fetch.unpack import unpack_once, unpacked_folder, verified_member
+from .formats.cifar import read_batches, read_label_names
 from .official_split_datamodule import OfficialSplitDataModule, Split
-from .unpack import unpack_once, unpacked_folder, verified_member
 
 BATCHES = "cifar-10-batches-py"
 

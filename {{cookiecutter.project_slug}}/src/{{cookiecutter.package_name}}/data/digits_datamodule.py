@@ -5,8 +5,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .in_memory_datamodule import InMemoryDataModule
-from .loaders import InMemoryDataset
-from .split_checks import check_fold, check_splits
+from .loading import InMemoryDataset
+from .splits import check_fold, check_splits
 
 
 class DigitsDataModule(InMemoryDataModule):

@@ -3,7 +3,7 @@
 import lightning as L
 from torch.utils.data import DataLoader, Dataset
 
-from .loaders import split_loader
+from .loading import split_loader
 
 
 class InMemoryDataModule(L.LightningDataModule):

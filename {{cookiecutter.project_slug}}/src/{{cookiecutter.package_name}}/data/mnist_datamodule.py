@@ -1,6 +1,6 @@
 """MNIST: 70,000 grey-scale handwritten digits, 28x28, with the official 60,000/10,000 split."""
 
-from .idx_format import read_idx
+from .formats.idx import read_idx
 from .official_split_datamodule import OfficialSplitDataModule, Split
 
 

@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from .batch_augmentation import BatchAugmentation
-from .download import fetch, verified_file
+from .fetch.download import fetch, verified_file
 from .in_memory_datamodule import InMemoryDataModule
-from .loaders import InMemoryDataset
-from .split_checks import check_fold, check_splits
+from .loading import InMemoryDataset
+from .splits import check_fold, check_splits
+from .transforms.batch_augmentation import BatchAugmentation
 
 Split = tuple[np.ndarray, np.ndarray]  # images (N, C, H, W) uint8, labels (N,) int64
 

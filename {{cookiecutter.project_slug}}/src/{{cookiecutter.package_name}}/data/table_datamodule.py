@@ -7,11 +7,11 @@ import numpy as np
 import torch
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+from .formats.table import Table, read_table
 from .in_memory_datamodule import InMemoryDataModule
-from .loaders import InMemoryDataset
-from .split_checks import check_fold, check_splits
-from .table_preprocessing import TASKS, EncodedSplits, encode_splits, table_columns, validated
-from .table_reading import Table, read_table
+from .loading import InMemoryDataset
+from .splits import check_fold, check_splits
+from .transforms.table_preprocessing import TASKS, EncodedSplits, encode_splits, table_columns, validated
 
 log = logging.getLogger(__name__)
 

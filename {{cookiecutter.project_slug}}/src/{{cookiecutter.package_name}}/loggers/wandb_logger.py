@@ -12,7 +12,7 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.loggers import WandbLogger
 
-from ..runtime.run_record import in_sweep
+from ..launch.ranks import in_sweep
 
 
 def has_wandb_key() -> bool:

@@ -11,7 +11,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, LabelEncoder, OneHotEncoder, StandardScaler
 
-from .table_reading import Table, column_list
+from ..formats.table import Table, column_list
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from .run_record import process_rank, task_choices
-from .slurm import slurm_run_name
+from ..launch.ranks import process_rank
+from ..launch.slurm import slurm_run_name
+from .record import task_choices
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 from omegaconf import DictConfig, OmegaConf
 
-from .run_record import is_rank_zero
+from ..launch.ranks import is_rank_zero
 
 # Lightning's advice that does not apply to small in-memory data sets or to CPU-only machines.
 NOISY_WARNINGS = (

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from .run_dir import LAST_CHECKPOINT
-from .run_record import in_sweep
-from .slurm import requeued_by_slurm
+from ..launch.ranks import in_sweep
+from ..launch.slurm import requeued_by_slurm
+from .directory import LAST_CHECKPOINT
 
 # In the run's log as well as on the console: which checkpoint a run continued from.
 log = logging.getLogger(__name__)

@@ -9,24 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from ..launch.ranks import in_sweep, is_rank_zero
+from ..launch.slurm import slurm_job
 from .manifest import write_manifest
-from .slurm import slurm_job
-
-
-def process_rank() -> int:
-    """This process's rank in its job: 0 for a single process and for the one owning the files."""
-    for var in ("RANK", "LOCAL_RANK", "SLURM_PROCID"):
-        if var in os.environ:
-            return int(os.environ[var])
-    return 0
-
-
-def is_rank_zero() -> bool:
-    """True in the process that owns the run's files (DDP ranks and srun tasks > 0 are not)."""
-    return process_rank() == 0
 
 
 def training_scale(trainer, datamodule) -> dict[str, Any]:
@@ -41,10 +28,6 @@ def training_scale(trainer, datamodule) -> dict[str, Any]:
 def task_choices(choices: dict) -> dict:
     """Config-group choices that describe the task, without Hydra's own (launcher, logging...)."""
     return {group: choice for group, choice in choices.items() if not group.startswith("hydra")}
-
-
-def in_sweep() -> bool:
-    return HydraConfig.get().mode == RunMode.MULTIRUN
 
 
 def completed_sweep_job() -> dict[str, Any] | None:

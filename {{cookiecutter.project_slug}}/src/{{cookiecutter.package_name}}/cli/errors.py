@@ -15,7 +15,7 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from hydra.experimental.callback import Callback
 from omegaconf.errors import OmegaConfBaseException
 
-from .run_record import in_sweep
+from ..launch.ranks import in_sweep
 
 PREFIX = "Error: "
 CRYPTIC_ERRORS = (KeyError, IndexError, AttributeError, TypeError, NameError, AssertionError)

@@ -1,0 +1,1 @@
+"""Getting data set files: checksummed downloads from mirrors, unpacking archives."""

@@ -1,0 +1,1 @@
+"""Changing examples on their way to the model: batch augmentation, table encoders."""
