@@ -51,10 +51,9 @@ def one_line(error: BaseException) -> str:
     return message
 
 
-# Set while Hydra composes the config and makes the run directory, and by this module only: the
-# value HYDRA_FULL_ERROR had before (None: unset).
-_raising_for_us = False
-_value_before: str | None = None
+# While Hydra composes the config and makes the run directory: the environment's HYDRA_FULL_ERROR
+# before this module set it, to put back ({name: None} when it was unset); None at other times.
+_saved: dict[str, str | None] | None = None
 
 
 @contextmanager
@@ -67,18 +66,17 @@ def config_errors_in_one_line() -> Iterator[None]:
     an exception and is written by its type, never by reading Hydra's wording. From then on Hydra
     and the run see the environment as it was.
     """
-    global _raising_for_us, _value_before
+    global _saved
     if wants_traceback():
         yield
         return
-    _value_before, _raising_for_us = os.environ.get(FULL_ERROR), True
+    _saved = {FULL_ERROR: os.environ.get(FULL_ERROR)}
     os.environ[FULL_ERROR] = "1"
     try:
         yield
     except Exception as error:
-        if not _raising_for_us:
+        if _saved is None:  # raised after the job started: Hydra's own report
             raise
-        stop_raising_hydra_errors()
         print(PREFIX + hydra_error_line(error) + HINT, file=sys.stderr)
         raise SystemExit(1) from None
     finally:
@@ -86,13 +84,14 @@ def config_errors_in_one_line() -> Iterator[None]:
 
 
 def stop_raising_hydra_errors() -> None:
-    global _raising_for_us
-    if _raising_for_us:
-        if _value_before is None:
+    global _saved
+    if _saved is not None:
+        before = _saved[FULL_ERROR]
+        if before is None:
             os.environ.pop(FULL_ERROR, None)
         else:
-            os.environ[FULL_ERROR] = _value_before
-        _raising_for_us = False
+            os.environ[FULL_ERROR] = before
+        _saved = None
 
 
 def hydra_error_line(error: Exception) -> str:

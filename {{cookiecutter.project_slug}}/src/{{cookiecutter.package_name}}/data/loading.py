@@ -71,14 +71,14 @@ class WholeSplitSampler(DistributedSampler):
 
     def __init__(self, dataset: Dataset, num_replicas: int, rank: int) -> None:
         super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=False, drop_last=False)
-        self.num_samples = len(range(rank, len(dataset), num_replicas))
-        self.total_size = len(dataset)
+        self.share = range(rank, len(dataset), num_replicas)
+        self.num_samples, self.total_size = len(self.share), len(dataset)
 
     def __iter__(self) -> Iterator[int]:
-        return iter(range(self.rank, self.total_size, self.num_replicas))
+        return iter(self.share)
 
     def __len__(self) -> int:
-        return self.num_samples
+        return len(self.share)
 
 
 def whole_split_sampler(trainer, dataset: Dataset) -> WholeSplitSampler | None:

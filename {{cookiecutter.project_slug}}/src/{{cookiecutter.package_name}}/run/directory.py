@@ -11,7 +11,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from ..launch.ranks import process_rank
+from ..launch.ranks import is_rank_zero, process_rank
 from ..launch.slurm import slurm_run_name
 from .record import task_choices
 
@@ -32,7 +32,7 @@ def register_resolvers() -> None:
 
 def rank_zero_only(value: str) -> str | None:
     """`value` in the process that owns the run's files, None in the other ranks of a DDP job."""
-    return value if process_rank() == 0 else None
+    return value if is_rank_zero() else None
 
 
 def rank_suffix() -> str:
@@ -78,10 +78,14 @@ def configuration(choices, overrides) -> tuple:
     """What makes two runs the same run: config-group choices and the overrides that are neither
     neutral nor the training length."""
     choices = task_choices(dict(choices or {}))
-    kept = sorted(
-        o for o in map(str, overrides or []) if not overrides_one_of(o, NEUTRAL_KEYS + TRAINING_LENGTH)
+    return tuple(sorted(choices.items(), key=str)), tuple(
+        overrides_without(overrides, NEUTRAL_KEYS + TRAINING_LENGTH)
     )
-    return tuple(sorted(choices.items(), key=str)), tuple(kept)
+
+
+def overrides_without(overrides, keys: tuple[str, ...]) -> list[str]:
+    """`overrides` sorted, leaving out those that set one of `keys` or a key below one."""
+    return sorted(o for o in map(str, overrides or []) if not overrides_one_of(o, keys))
 
 
 def overrides_one_of(override: str, keys: tuple[str, ...]) -> bool:
@@ -107,8 +111,7 @@ def _configuration_of(run: Path) -> tuple | None:
 def job_dir_name(job_num: int, overrides) -> str:
     """`model=cnn,seed=2`: the job's overrides but the neutral ones, sorted, as one safe directory
     name (Hydra's `override_dirname` with NEUTRAL_KEYS excluded); the job's number if none is left."""
-    kept = sorted(o for o in map(str, overrides or []) if not overrides_one_of(o, NEUTRAL_KEYS))
-    name = ",".join(kept).replace("/", "-") or str(job_num)
+    name = ",".join(overrides_without(overrides, NEUTRAL_KEYS)).replace("/", "-") or str(job_num)
     if len(name) > MAX_JOB_DIR_NAME:
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
         name = f"{name[: MAX_JOB_DIR_NAME - 9]}_{digest}"
