@@ -34,9 +34,11 @@ def _build(net, input_shape: tuple[int, ...], classes: int) -> nn.Module:
 class _Classifier(L.LightningModule):
     """The network, the loss, the optimiser and the steps: what both stand-ins share."""
 
-    def __init__(self, net, optimizer, input_shape, num_classes, scheduler=None) -> None:
+    task = "classification"  # what the project's model building checks against the data
+
+    def __init__(self, net, optimizer, input_shape, num_outputs, scheduler=None) -> None:
         super().__init__()
-        self.net = _build(net, tuple(input_shape), num_classes)
+        self.net = _build(net, tuple(input_shape), num_outputs)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.criterion = nn.CrossEntropyLoss()
 
@@ -73,12 +75,12 @@ class _Classifier(L.LightningModule):
 
 
 class EpochEndLoggingClassifier(_Classifier):
-    def __init__(self, net, optimizer, input_shape, num_classes, scheduler=None, compile=False) -> None:
-        super().__init__(net, optimizer, input_shape, num_classes, scheduler)
+    def __init__(self, net, optimizer, input_shape, num_outputs, scheduler=None, compile=False) -> None:
+        super().__init__(net, optimizer, input_shape, num_outputs, scheduler)
         # Keyed "<stage>_": a ModuleDict key may not shadow a Module method such as train().
         self.losses = nn.ModuleDict({f"{stage}_": MeanMetric() for stage in STAGES})
         self.accuracies = nn.ModuleDict(
-            {f"{stage}_": MulticlassAccuracy(num_classes, average="micro") for stage in STAGES}
+            {f"{stage}_": MulticlassAccuracy(num_outputs, average="micro") for stage in STAGES}
         )
         self.val_acc_best = MaxMetric()
 
@@ -111,8 +113,8 @@ class TensorSumClassifier(_Classifier):
     """Loss and correct predictions summed in tensors as plain_loop.py sums them, the best
     validation accuracy a float: no torchmetrics object at all."""
 
-    def __init__(self, net, optimizer, input_shape, num_classes, scheduler=None, compile=False) -> None:
-        super().__init__(net, optimizer, input_shape, num_classes, scheduler)
+    def __init__(self, net, optimizer, input_shape, num_outputs, scheduler=None, compile=False) -> None:
+        super().__init__(net, optimizer, input_shape, num_outputs, scheduler)
         self.sums = {stage: self._zeros() for stage in STAGES}
         self.val_acc_best = 0.0
 

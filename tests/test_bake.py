@@ -71,6 +71,8 @@ configs/model/optimizer/sgd.yaml
 configs/model/scheduler/cosine.yaml
 configs/model/scheduler/plateau.yaml
 configs/paths/default.yaml
+configs/task/classification.yaml
+configs/task/regression.yaml
 configs/train.yaml
 configs/trainer/cpu.yaml
 configs/trainer/ddp.yaml
@@ -99,6 +101,7 @@ src/PKG/cli/help.py
 src/PKG/cli/value_checks.py
 src/PKG/data/__init__.py
 src/PKG/data/cifar10_datamodule.py
+src/PKG/data/contract.py
 src/PKG/data/digits_datamodule.py
 src/PKG/data/fashion_mnist_datamodule.py
 src/PKG/data/fetch/__init__.py
@@ -148,8 +151,10 @@ src/PKG/run/__init__.py
 src/PKG/run/atomic_checkpoint_io.py
 src/PKG/run/build.py
 src/PKG/run/checkpoints.py
+src/PKG/run/context.py
 src/PKG/run/directory.py
 src/PKG/run/manifest.py
+src/PKG/run/metrics_kept.py
 src/PKG/run/record.py
 src/PKG/run/settings.py
 tests/conftest.py

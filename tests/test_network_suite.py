@@ -10,6 +10,8 @@ from torch import nn
 
 
 class TwoLayer(nn.Module):
+    input_shapes = ((1, 8, 8), (13,))
+
     def __init__(self, input_shape, num_outputs, width=32):
         super().__init__()
         size = 1
@@ -28,6 +30,8 @@ from torch import nn
 
 
 class Detached(nn.Module):
+    input_shapes = ((1, 8, 8),)
+
     def __init__(self, input_shape, num_outputs):
         super().__init__()
         self.hidden, self.out = nn.Linear(64, 32), nn.Linear(32, num_outputs)
@@ -62,7 +66,7 @@ def test_a_new_network_is_checked_and_a_broken_one_caught_by_name(bake):
     add_network(project, "detached", BROKEN_NETWORK, "Detached")
 
     new = network_checks(project, "two_layer")
-    assert new.returncode == 0 and "5 passed" in new.stdout, new.stdout[-2000:]
+    assert new.returncode == 0 and "10 passed" in new.stdout, new.stdout[-2000:]
 
     broken = network_checks(project, "detached and config")
     assert broken.returncode != 0

@@ -95,6 +95,12 @@ BAD_INPUTS = [
         ["data=csv", "data.path=README.md"],
         "data.path=README.md: cannot read '.md' files; give a .csv",
     ),
+    (
+        "train.py",
+        ["task=regression"],
+        "RegressorModule learns regression, but DigitsDataModule holds classification targets: use "
+        "task=classification",
+    ),
     ("eval.py", [], "ckpt_path is required: pass ckpt_path=<run dir>/checkpoints/last.ckpt"),
     ("eval.py", ["ckpt_path=/nowhere/best.ckpt"], "ckpt_path=/nowhere/best.ckpt: no such file"),
     ("eval.py", ["ckpt_path=README.md"], "ckpt_path=README.md: not a checkpoint"),

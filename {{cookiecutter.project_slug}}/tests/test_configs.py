@@ -40,13 +40,28 @@ def test_eval_config_composes(make_config):
 def test_data_option_instantiates(make_config, option):
     datamodule = instantiate(make_config(f"data={option}").data)
     assert isinstance(datamodule, L.LightningDataModule)
-    assert len(datamodule.input_shape) >= 1 and datamodule.num_classes >= 2
+    assert len(datamodule.contract.input_shape) >= 1 and datamodule.contract.num_outputs >= 1
+
+
+@pytest.mark.parametrize(
+    ("task", "module", "monitor"),
+    [("classification", "ClassifierModule", "val/acc"), ("regression", "RegressorModule", "val/r2")],
+)
+def test_the_task_names_the_module_that_is_built_and_the_metric_followed(make_config, task, module, monitor):
+    cfg = make_config("data=csv", f"task={task}")
+    assert cfg.model._target_.endswith(f".{module}") and cfg.monitor == monitor
+    assert cfg.data.task == task and cfg.callbacks.model_checkpoint.monitor == monitor
+    assert cfg.optimized_metric == f"{monitor}_best"
+
+
+def test_a_baseline_keeps_its_own_module_whatever_the_task(make_config):
+    assert make_config("model=majority").model._target_.endswith(".MajorityClassModule")
 
 
 @pytest.mark.parametrize("option", config_options("model"))
 def test_model_option_instantiates(make_config, option):
     cfg = make_config(f"model={option}")
-    model = instantiate(cfg.model, input_shape=(1, 8, 8), num_classes=10)
+    model = instantiate(cfg.model, input_shape=(1, 8, 8), num_outputs=10)
     assert isinstance(model, L.LightningModule)
     assert model(torch.zeros(4, 1, 8, 8)).shape == (4, 10)
 

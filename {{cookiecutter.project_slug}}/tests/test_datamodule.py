@@ -33,8 +33,8 @@ def test_split_sizes(datamodule):
 
 def test_batches_have_the_declared_shape(datamodule):
     x, y = next(iter(datamodule.train_dataloader()))
-    assert x.shape == (32, *datamodule.input_shape) and x.dtype == torch.float32
-    assert y.shape == (32,) and int(y.max()) < datamodule.num_classes
+    assert x.shape == (32, *datamodule.contract.input_shape) and x.dtype == torch.float32
+    assert y.shape == (32,) and int(y.max()) < datamodule.contract.num_outputs
 
 
 def test_splits_share_no_sample(datamodule):

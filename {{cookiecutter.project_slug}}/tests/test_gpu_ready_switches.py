@@ -18,7 +18,8 @@ def _state_dict(checkpoint: str) -> dict:
 def test_compile_trains_and_its_checkpoint_loads_into_an_uncompiled_model(make_config):
     counters.clear()
     cfg = make_config("debug=limit", "model.compile=true")
-    metrics, details = train(cfg)
+    run = train(cfg)
+    metrics, details = run.metrics, run.details
     assert counters["stats"]["unique_graphs"] > 0, "torch.compile never compiled a graph"
     assert torch.isfinite(torch.tensor(metrics["train/loss"]))
     cfg.model.compile = False
@@ -38,9 +39,9 @@ def test_channels_last_keeps_the_results_of_the_usual_layout(make_config):
     cfg.model.channels_last = False
     nchw = model_for_data(cfg.model, datamodule).eval()
     nchw.load_state_dict(nhwc.state_dict())
-    x = torch.randn(4, *datamodule.input_shape)
+    x = torch.randn(4, *datamodule.contract.input_shape)
     torch.testing.assert_close(nhwc(x), nchw(x), rtol=1e-4, atol=1e-5)
-    metrics, _ = train(make_config("debug=limit", "model=cnn", "model.channels_last=true"))
+    metrics = train(make_config("debug=limit", "model=cnn", "model.channels_last=true")).metrics
     assert 0.0 <= metrics["test/acc"] <= 1.0
 
 

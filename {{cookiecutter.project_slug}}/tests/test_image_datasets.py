@@ -96,8 +96,9 @@ def test_mnist_like_files_are_downloaded_verified_and_split(tmp_path, server, mn
     for entry in mnist.files.values():
         assert md5_of(tmp_path / name / entry["name"]) == entry["md5"]
     assert leftovers(tmp_path) == []
-    assert dm.input_shape == (1, 28, 28) and dm.num_classes == 10 and dm.task == "classification"
-    assert len(dm.class_names) == 10 and (name != "fashion_mnist" or dm.class_names[-1] == "Ankle boot")
+    assert dm.contract.task == "classification" and dm.contract.input_shape == (1, 28, 28)
+    assert dm.contract.num_outputs == 10
+    assert name != "fashion_mnist" or dm.contract.class_names[-1] == "Ankle boot"
     # 100 official training images: 10 (10 %, one per class) validate, 90 train; the test split is
     # the official test file, image for image and in order.
     assert [len(dm.train_set), len(dm.val_set), len(dm.test_set)] == [90, 10, 40]
@@ -161,7 +162,7 @@ def test_cifar10_archive_is_downloaded_unpacked_once_and_parsed(tmp_path, server
         "test_batch",
     ]
     assert (folder / "cifar-10-python" / "checksums.md5").is_file() and leftovers(tmp_path) == []
-    assert dm.input_shape == (3, 32, 32) and dm.class_names == CIFAR10_NAMES
+    assert dm.contract.input_shape == (3, 32, 32) and list(dm.contract.class_names) == CIFAR10_NAMES
     assert [len(dm.train_set), len(dm.val_set), len(dm.test_set)] == [90, 10, 40]
     assert dm.train_set.tensors[0].shape[1:] == (3, 32, 32)
     np.testing.assert_array_equal(raw(dm.test_set, dm), cifar.test_images)

@@ -1,32 +1,31 @@
-"""Every network builds for the shapes it claims to support, and every network config passes the
-checks of network_checks.py (gradients reach every parameter, it can learn, samples stay apart)."""
+"""Every network builds for the input shapes it declares (`input_shapes`), and every network
+config passes the checks of network_checks.py on each of them (gradients reach every parameter,
+it can learn, samples stay apart)."""
 
 import pytest
 import torch
 from conftest import CONFIGS, config_options
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from network_checks import CHECKS, NetworkCheckFailed
 from omegaconf import OmegaConf
 from torch import nn
 
+from {{ cookiecutter.package_name }}.nets.class_prior import ClassPrior
 from {{ cookiecutter.package_name }}.nets.cnn import CNN
 from {{ cookiecutter.package_name }}.nets.linear import LinearNet
 from {{ cookiecutter.package_name }}.nets.mlp import MLP
 
-IMAGE_SHAPES = [(1, 8, 8), (1, 28, 28), (3, 32, 32)]
+NETS = [LinearNet, MLP, CNN, ClassPrior]
 
 
-@pytest.mark.parametrize("net_class", [LinearNet, MLP, CNN])
-@pytest.mark.parametrize("input_shape", IMAGE_SHAPES)
-def test_output_is_one_logit_per_class(net_class, input_shape):
+@pytest.mark.parametrize(
+    ("net_class", "input_shape"),
+    [(net, shape) for net in NETS for shape in net.input_shapes],
+    ids=lambda value: value.__name__ if isinstance(value, type) else "x".join(map(str, value)),
+)
+def test_output_is_one_value_per_output(net_class, input_shape):
     net = net_class(input_shape=input_shape, num_outputs=7).eval()
     assert net(torch.randn(5, *input_shape)).shape == (5, 7)
-
-
-@pytest.mark.parametrize("net_class", [LinearNet, MLP])
-def test_flat_networks_accept_tabular_input(net_class):
-    net = net_class(input_shape=(13,), num_outputs=3).eval()
-    assert net(torch.randn(4, 13)).shape == (4, 3)
 
 
 def test_cnn_rejects_flat_input_with_a_clear_message():
@@ -34,20 +33,28 @@ def test_cnn_rejects_flat_input_with_a_clear_message():
         CNN(input_shape=(64,), num_outputs=10)
 
 
-# Every model config with a `net:` is checked: a new network is tested once its .yaml exists.
-NETWORK_MODELS = [
-    name for name in config_options("model") if "net" in OmegaConf.load(CONFIGS / "model" / f"{name}.yaml")
-]
+def network_configs() -> list[tuple[str, tuple[int, ...]]]:
+    """(model config, input shape) for every model config with a `net:` and every shape its network
+    declares: a new network is tested once its .yaml exists, on the shapes it is meant for."""
+    cases = []
+    for name in config_options("model"):
+        net = OmegaConf.load(CONFIGS / "model" / f"{name}.yaml").get("net")
+        if net is not None:
+            # None: the network declares no shapes, and its test says so.
+            cases += [(name, shape) for shape in getattr(get_class(net["_target_"]), "input_shapes", [None])]
+    return cases
 
 
 @pytest.mark.parametrize("check", sorted(CHECKS))
-@pytest.mark.parametrize("model", NETWORK_MODELS)
-def test_every_network_config_passes_the_network_checks(make_config, model, check):
-    cfg = make_config(f"model={model}")
-    datamodule = instantiate(cfg.data)  # the input shape comes from the data, as in training
-    make_net = instantiate(cfg.model.net)
-    shape, classes = datamodule.input_shape, datamodule.num_classes
-    CHECKS[check](model, lambda: make_net(input_shape=shape, num_outputs=classes), shape, classes)
+@pytest.mark.parametrize(
+    ("model", "shape"), network_configs(), ids=lambda v: "x".join(map(str, v)) if isinstance(v, tuple) else v
+)
+def test_every_network_config_passes_the_network_checks(make_config, model, shape, check):
+    net = make_config(f"model={model}").model.net
+    if shape is None:
+        pytest.fail(f"{net['_target_']} declares no input_shapes: add e.g. `input_shapes = ((1, 8, 8),)`")
+    make_net = instantiate(net)
+    CHECKS[check](model, lambda: make_net(input_shape=shape, num_outputs=10), shape, 10)
 
 
 class DetachedHidden(nn.Module):

@@ -24,14 +24,14 @@ DETERMINISTIC = [
 
 
 def test_the_same_seed_twice_gives_identical_metrics(make_config):
-    first, _ = train(make_config("debug=limit", *DETERMINISTIC))
-    second, _ = train(make_config("debug=limit", *DETERMINISTIC))
+    first = train(make_config("debug=limit", *DETERMINISTIC)).metrics
+    second = train(make_config("debug=limit", *DETERMINISTIC)).metrics
     assert first == second
 
 
 def test_another_seed_gives_other_metrics(make_config):
-    first, _ = train(make_config("debug=limit", *DETERMINISTIC))
-    second, _ = train(make_config("debug=limit", *DETERMINISTIC, "seed=1"))
+    first = train(make_config("debug=limit", *DETERMINISTIC)).metrics
+    second = train(make_config("debug=limit", *DETERMINISTIC, "seed=1")).metrics
     assert first != second
 
 

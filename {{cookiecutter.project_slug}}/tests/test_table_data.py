@@ -82,7 +82,7 @@ def row_ids(datamodule: TableDataModule, dataset) -> list[int]:
 def test_a_classification_table_becomes_stratified_splits_of_encoded_rows(tmp_path, name):
     datamodule = wine_module(write(wine_frame(), tmp_path / name))
     # 13 standardised numbers, then one column per region and one for a missing region.
-    assert datamodule.input_shape == (13 + 3 + 1,)
+    assert datamodule.contract.input_shape == (13 + 3 + 1,)
     assert datamodule.feature_names[:13] == NUMERIC
     assert sorted(datamodule.feature_names[13:]) == [
         "region_east",
@@ -90,15 +90,16 @@ def test_a_classification_table_becomes_stratified_splits_of_encoded_rows(tmp_pa
         "region_north",
         "region_south",
     ]
-    assert datamodule.task == "classification" and datamodule.num_targets is None
-    assert datamodule.num_classes == 3 and datamodule.class_names == ["class_0", "class_1", "class_2"]
+    assert datamodule.contract.task == "classification" and datamodule.contract.num_outputs == 3
+    assert datamodule.contract.class_names == ("class_0", "class_1", "class_2")
     ready(datamodule)
     sizes = [len(split) for split in splits_of(datamodule)]
     assert sum(sizes) == 178 and sizes[1] == sizes[2] == math.ceil(0.15 * 178)
     overall = np.bincount(load_wine().target) / 178
     for split in splits_of(datamodule):
         x, y = split.tensors
-        assert x.dtype == torch.float32 and x.shape[1:] == datamodule.input_shape and y.dtype == torch.int64
+        assert x.dtype == torch.float32 and y.dtype == torch.int64
+        assert x.shape[1:] == datamodule.contract.input_shape
         # Stratified: each class's share of the split is the whole table's, to within one row.
         assert np.all(np.abs(np.bincount(y.numpy(), minlength=3) - overall * len(y)) <= 1)
     train, val, test = (rows(split) for split in splits_of(datamodule))
@@ -115,14 +116,14 @@ def test_csv_and_parquet_of_one_table_give_the_same_tensors(tmp_path):
 def test_the_loaders_give_batches_of_the_declared_shape(wine_csv):
     datamodule = ready(wine_module(wine_csv, batch_size=16))
     x, y = next(iter(datamodule.train_dataloader()))
-    assert x.shape == (16, *datamodule.input_shape) and y.shape == (16,)
+    assert x.shape == (16, *datamodule.contract.input_shape) and y.shape == (16,)
     assert sum(len(y) for _, y in datamodule.test_dataloader()) == len(datamodule.test_set)
 
 
 def test_the_shapes_are_known_before_setup_and_setup_reuses_what_was_read(tmp_path):
     path = tmp_path / "wine.csv"
     datamodule = wine_module(write(wine_frame(), path))
-    assert datamodule.input_shape == (17,) and datamodule.num_classes == 3
+    assert datamodule.contract.input_shape == (17,) and datamodule.contract.num_outputs == 3
     path.unlink()  # setup must not read the file again
     assert len(ready(datamodule).train_set) > 0
 
@@ -205,8 +206,9 @@ def test_regression_targets_are_float_columns_in_the_tables_units(tmp_path):
     datamodule = TableDataModule(
         path=write(frame, tmp_path / "diabetes.parquet"), target="target", task="regression"
     )
-    assert datamodule.num_targets == 1 and datamodule.num_classes is None and datamodule.class_names is None
-    assert datamodule.input_shape == (10,)
+    contract = datamodule.contract
+    assert contract.task == "regression" and contract.target_names == ("target",)
+    assert contract.class_names == () and contract.input_shape == (10,)
     ready(datamodule)
     targets = torch.cat([split.tensors[1] for split in splits_of(datamodule)])
     assert targets.dtype == torch.float32 and targets.shape == (442, 1)
@@ -223,7 +225,7 @@ def test_several_regression_targets_are_one_column_each(tmp_path):
             task="regression",
         )
     )
-    assert datamodule.num_targets == 2 and datamodule.input_shape == (9,)
+    assert datamodule.contract.target_names == ("target", "bmi") and datamodule.contract.input_shape == (9,)
     assert datamodule.train_set.tensors[1].shape == (len(datamodule.train_set), 2)
     assert "bmi" not in datamodule.feature_names
 
@@ -353,9 +355,9 @@ BAD_TABLES = [
         None,
         {"target": "hue"},
         ValueError,
-        r"data.target='hue' holds .* not a class label: .*data.task=regression",
+        r"data.target='hue' holds .* not a class label: .*task=regression",
     ),
-    (None, {"target": ["class", "hue"]}, ValueError, r"several targets need data.task=regression"),
+    (None, {"target": ["class", "hue"]}, ValueError, r"several targets need task=regression"),
     (
         None,
         {"categorical": ["nope"]},
@@ -377,7 +379,7 @@ def test_a_bad_table_or_option_is_a_clear_error(tmp_path, change, options, error
 
 def test_a_missing_file_names_its_absolute_path_and_where_relative_paths_start(tmp_path):
     with pytest.raises(FileNotFoundError) as caught:
-        _ = TableDataModule(path="tables/none.csv", target="class", root_dir=str(tmp_path)).input_shape
+        _ = TableDataModule(path="tables/none.csv", target="class", root_dir=str(tmp_path)).contract
     assert str(caught.value) == (
         f"data.path=tables/none.csv: no such file {tmp_path / 'tables' / 'none.csv'} "
         f"(a relative data.path is read from the project root {tmp_path})"
@@ -387,13 +389,13 @@ def test_a_missing_file_names_its_absolute_path_and_where_relative_paths_start(t
 def test_a_missing_absolute_path_is_named_as_given(tmp_path):
     missing = tmp_path / "none.csv"
     with pytest.raises(FileNotFoundError) as caught:
-        _ = TableDataModule(path=str(missing), target="class", root_dir="/elsewhere").input_shape
+        _ = TableDataModule(path=str(missing), target="class", root_dir="/elsewhere").contract
     assert str(caught.value) == f"data.path={missing}: no such file {missing}"
 
 
 def test_a_relative_path_is_read_from_the_project_root(tmp_path):
     write(wine_frame(), tmp_path / "wine.csv")
-    assert TableDataModule(path="wine.csv", target="class", root_dir=str(tmp_path)).num_classes == 3
+    assert TableDataModule(path="wine.csv", target="class", root_dir=str(tmp_path)).contract.num_outputs == 3
 
 
 @pytest.mark.parametrize(
@@ -408,7 +410,7 @@ def test_a_relative_path_is_read_from_the_project_root(tmp_path):
 def test_an_unreadable_file_is_a_clear_error(tmp_path, name, content, message):
     (tmp_path / name).write_text(content)
     with pytest.raises(ValueError, match=message):
-        _ = wine_module(str(tmp_path / name)).input_shape
+        _ = wine_module(str(tmp_path / name)).contract
 
 
 def test_a_label_only_in_the_test_table_is_a_clear_error(tmp_path):
@@ -422,7 +424,7 @@ def test_a_label_only_in_the_test_table_is_a_clear_error(tmp_path):
         ValueError,
         match=r"the test split has the label 'class_9' of data.target='class' \(line 6 of .*t.csv\)",
     ):
-        _ = datamodule.num_classes
+        _ = datamodule.contract
 
 
 def test_too_few_rows_for_the_splits_is_a_clear_error(tmp_path):
@@ -430,7 +432,7 @@ def test_too_few_rows_for_the_splits_is_a_clear_error(tmp_path):
     with pytest.raises(
         ValueError, match=r"cannot split the 5 rows of .*tiny.csv by class with data.val_fraction="
     ):
-        _ = wine_module(path).input_shape
+        _ = wine_module(path).contract
 
 
 def test_training_on_a_csv_table_end_to_end(tmp_path, wine_csv):
@@ -452,7 +454,8 @@ def test_training_on_a_csv_table_end_to_end(tmp_path, wine_csv):
 def test_the_default_table_is_the_shipped_copy_of_the_wine_data(make_config):
     """configs/data/csv.yaml reads examples/wine.csv, which must be scikit-learn's wine data."""
     datamodule = instantiate(make_config("data=csv").data)
-    assert datamodule.class_names == ["class_0", "class_1", "class_2"] and datamodule.input_shape == (13,)
+    assert datamodule.contract.class_names == ("class_0", "class_1", "class_2")
+    assert datamodule.contract.input_shape == (13,)
     shipped, wine = pd.read_csv(ROOT / "examples" / "wine.csv"), load_wine(as_frame=True)
     np.testing.assert_allclose(shipped[wine.feature_names].to_numpy(), wine.data.to_numpy(), rtol=1e-12)
     assert shipped["class"].tolist() == [wine.target_names[t] for t in wine.target]
@@ -466,7 +469,7 @@ def test_a_regression_trains_and_reports_r2_in_the_tables_units(tmp_path):
         "data=csv",
         f"data.path={table}",
         "data.target=target",
-        "data.task=regression",
+        "task=regression",
         "model=linear",
         "model.optimizer.lr=0.01",
         "trainer.max_epochs=40",

@@ -19,7 +19,7 @@ from train import train
 
 @pytest.mark.parametrize("model", config_options("model"))
 def test_fast_dev_run(make_config, model):
-    metrics, _ = train(make_config(f"model={model}", "debug=fdr"))
+    metrics = train(make_config(f"model={model}", "debug=fdr")).metrics
     assert {"train/loss", "test/acc"} <= metrics.keys()
 
 
@@ -41,13 +41,15 @@ TRAINER_SWITCHES = [
 def test_trainer_switches_reach_the_trainer_and_train(make_config, override, attribute, value):
     cfg = make_config("debug=limit", override)
     assert getattr(instantiate(cfg.trainer), attribute) == value
-    metrics, details = train(cfg)
+    run = train(cfg)
+    metrics, details = run.metrics, run.details
     assert metrics["train/loss"] > 0 and 0.0 <= metrics["test/acc"] <= 1.0
     assert details["precision"] == value if attribute == "precision" else details["precision"] == "32-true"
 
 
 def test_run_records_the_effective_batch_size(make_config):
-    _, details = train(make_config("debug=limit", "data.batch_size=16", "trainer.accumulate_grad_batches=3"))
+    cfg = make_config("debug=limit", "data.batch_size=16", "trainer.accumulate_grad_batches=3")
+    details = train(cfg).details
     assert (details["world_size"], details["effective_batch_size"]) == (1, 16 * 3)
 
 
@@ -79,18 +81,20 @@ def test_every_epoch_is_kept_in_history(make_config, tmp_path):
 
 
 def test_overfit_learns_its_batches(make_config):
-    metrics, _ = train(make_config("debug=overfit", "trainer.max_epochs=30", "callbacks.progress_bar=null"))
+    cfg = make_config("debug=overfit", "trainer.max_epochs=30", "callbacks.progress_bar=null")
+    metrics = train(cfg).metrics
     assert metrics["train/acc"] >= 0.99
 
 
 @pytest.mark.parametrize("debug", ["profiler", "anomaly"])
 def test_debug_config_runs(make_config, debug):
-    metrics, _ = train(make_config(f"debug={debug}", "callbacks.progress_bar=null"))
+    metrics = train(make_config(f"debug={debug}", "callbacks.progress_bar=null")).metrics
     assert "test/acc" in metrics
 
 
 def test_defaults_learn_digits(make_config):
-    metrics, details = train(make_config("trainer.max_epochs=10", "callbacks.progress_bar=null"))
+    run = train(make_config("trainer.max_epochs=10", "callbacks.progress_bar=null"))
+    metrics, details = run.metrics, run.details
     assert metrics["test/acc"] >= 0.93 and Path(details["best_checkpoint"]).is_file()
     assert details["seed"] == 42
 
@@ -121,7 +125,7 @@ def test_eval_as_the_readme_writes_it(tmp_path):
         "eval.py", f"ckpt_path={checkpoint}", f"paths.log_dir={tmp_path}", "trainer.accelerator=cpu"
     )
     # The CNN is rebuilt from the training run's config, though eval.yaml's default model is the MLP.
-    assert "Using model and data config of the training run" in result.stdout
+    assert "Using the task, model and data config of the training run" in result.stdout
     (evaluated,) = (tmp_path / "eval" / "runs").glob("*/run.json")
     assert json.loads(evaluated.read_text())["status"] == "completed"
 
@@ -400,7 +404,7 @@ def test_the_majority_baseline_predicts_the_most_frequent_training_class(make_co
     cfg = make_config(
         "model=majority", "debug=limit", "trainer.limit_train_batches=1.0", "trainer.limit_test_batches=1.0"
     )
-    metrics, _ = train(cfg)
+    metrics = train(cfg).metrics
     datamodule = instantiate(cfg.data)
     datamodule.setup()
     majority = torch.bincount(datamodule.train_set.tensors[1]).argmax()

@@ -27,9 +27,10 @@ class ConfusionMatrixAtTest(L.Callback):
 
     def on_test_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.matrix = None
-        if not predicts_classes(pl_module, "confusion matrix"):
+        if not predicts_classes(trainer, "confusion matrix"):
             return
-        self.matrix = MulticlassConfusionMatrix(pl_module.hparams.num_classes).to(pl_module.device)
+        num_classes = trainer.datamodule.contract.num_outputs
+        self.matrix = MulticlassConfusionMatrix(num_classes).to(pl_module.device)
 
     @torch.no_grad()
     def on_test_batch_end(
@@ -46,7 +47,7 @@ class ConfusionMatrixAtTest(L.Callback):
         counts = self.matrix.compute().cpu()  # summed over all ranks
         if not trainer.is_global_zero:
             return
-        names = class_names(trainer.datamodule, len(counts))
+        names = list(trainer.datamodule.contract.class_names)
         precision, recall = per_class_scores(counts)
         self._write_csv(names, counts, precision, recall)
         figure = plot(counts, names, precision, recall)
@@ -63,17 +64,13 @@ class ConfusionMatrixAtTest(L.Callback):
                 writer.writerow([name, int(counts[i].sum()), f"{precision[i]:.4f}", f"{recall[i]:.4f}"])
 
 
-def predicts_classes(pl_module: L.LightningModule, figure: str) -> bool:
-    """False, with a warning, for a regression model: it has no classes to show."""
-    if "num_classes" in pl_module.hparams:
+def predicts_classes(trainer: L.Trainer, figure: str) -> bool:
+    """False, with a warning, for regression: there are no classes to show."""
+    task = trainer.datamodule.contract.task
+    if task == "classification":
         return True
-    log.warning(f"no {figure} for {type(pl_module).__name__}: it does not predict classes")
+    log.warning(f"no {figure} for {task}: it has no classes")
     return False
-
-
-def class_names(datamodule, num_classes: int) -> list[str]:
-    names = getattr(datamodule, "class_names", None)
-    return list(names) if names else [str(i) for i in range(num_classes)]
 
 
 def per_class_scores(counts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

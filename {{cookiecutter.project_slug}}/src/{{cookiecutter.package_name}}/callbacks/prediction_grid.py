@@ -7,7 +7,7 @@ import lightning as L
 import torch
 
 from ..loggers.figures import publish_figure, pyplot
-from .confusion_matrix import class_names, predicts_classes
+from .confusion_matrix import predicts_classes
 
 
 class PredictionGridAtTest(L.Callback):
@@ -28,7 +28,7 @@ class PredictionGridAtTest(L.Callback):
 
     def on_test_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.images, self.predictions, self.labels = [], [], []
-        self.active = predicts_classes(pl_module, "prediction grid")
+        self.active = predicts_classes(trainer, "prediction grid")
 
     @torch.no_grad()
     def on_test_batch_end(
@@ -49,7 +49,7 @@ class PredictionGridAtTest(L.Callback):
         datamodule = trainer.datamodule
         if hasattr(datamodule, "mean") and hasattr(datamodule, "std"):
             images = images * datamodule.std + datamodule.mean
-        names = class_names(datamodule, pl_module.hparams.num_classes)
+        names = list(datamodule.contract.class_names)
         figure = plot(images, torch.cat(self.predictions), torch.cat(self.labels), names)
         publish_figure(figure, self.output_dir / "predictions.png", "test/predictions", trainer.loggers)
 

@@ -4,6 +4,7 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from .contract import DataContract
 from .in_memory_datamodule import InMemoryDataModule
 from .loading import InMemoryDataset
 from .splits import check_fold, check_splits
@@ -19,8 +20,7 @@ class DigitsDataModule(InMemoryDataModule):
     splits share an example (`check_leakage`) and logs the class balance of each split.
     """
 
-    input_shape = (1, 8, 8)
-    num_classes = 10
+    contract = DataContract.classification((1, 8, 8), class_names=range(10))
 
     def __init__(
         self,
@@ -46,7 +46,7 @@ class DigitsDataModule(InMemoryDataModule):
             return
         x, y = load_digits(return_X_y=True)
         splits = self._stratified_split(x, y)
-        check_splits(splits, self.num_classes, self.hparams.check_leakage)
+        check_splits(splits, self.contract.num_outputs, self.hparams.check_leakage)
         # Kept to undo the normalisation, e.g. to show images.
         self.mean, self.std = float(splits["train"][0].mean()), float(splits["train"][0].std())
         self.train_set, self.val_set, self.test_set = (
@@ -76,5 +76,5 @@ class DigitsDataModule(InMemoryDataModule):
         return {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)}
 
     def _to_dataset(self, x, y, mean: float, std: float) -> InMemoryDataset:
-        images = torch.as_tensor((x - mean) / std, dtype=torch.float32).view(-1, *self.input_shape)
+        images = torch.as_tensor((x - mean) / std, dtype=torch.float32).view(-1, *self.contract.input_shape)
         return InMemoryDataset(images, torch.as_tensor(y, dtype=torch.long))

@@ -1,5 +1,6 @@
 """MNIST: 70,000 grey-scale handwritten digits, 28x28, with the official 60,000/10,000 split."""
 
+from .contract import DataContract
 from .formats.idx import read_idx
 from .official_split_datamodule import OfficialSplitDataModule, Split
 
@@ -7,8 +8,7 @@ from .official_split_datamodule import OfficialSplitDataModule, Split
 class MNISTDataModule(OfficialSplitDataModule):
     """Files and mirrors in configs/data/mnist.yaml; everything else in OfficialSplitDataModule."""
 
-    input_shape = (1, 28, 28)
-    class_names = [str(digit) for digit in range(10)]
+    contract = DataContract.classification((1, 28, 28), class_names=range(10))
     folder_name = "mnist"
     file_roles = ("train_images", "train_labels", "test_images", "test_labels")
 

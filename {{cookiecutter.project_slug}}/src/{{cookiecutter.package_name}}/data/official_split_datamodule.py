@@ -1,7 +1,7 @@
 """What the downloaded benchmark image sets share: official files, official test split, in memory.
 
 A subclass names its files (`file_roles`), says where they go (`folder_name`), reads them
-(`read_official_splits`) and declares `input_shape` and `class_names`; the rest is here.
+(`read_official_splits`) and declares its `contract` (input shape, class names); the rest is here.
 """
 
 from collections.abc import Mapping, Sequence
@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from .contract import DataContract
 from .fetch.download import fetch, verified_file
 from .in_memory_datamodule import InMemoryDataModule
 from .loading import InMemoryDataset
@@ -32,10 +33,7 @@ class OfficialSplitDataModule(InMemoryDataModule):
     `augment` (flip, crop_padding, padding_mode) changes training batches only, on the device.
     """
 
-    task = "classification"
-    num_classes = 10
-    input_shape: tuple[int, int, int]
-    class_names: list[str]
+    contract: DataContract  # classification, images (C, H, W)
     folder_name: str  # under data_dir
     file_roles: tuple[str, ...]  # keys of `files`, each {name, md5}
 
@@ -65,7 +63,7 @@ class OfficialSplitDataModule(InMemoryDataModule):
             )
         augment = dict(augment or {})
         self.augmentation = BatchAugmentation(**augment)
-        self.augmentation.check_fits(self.input_shape)
+        self.augmentation.check_fits(self.contract.input_shape)
         # Plain Python values: checkpoints keep these and must load with torch.load(weights_only=True).
         self.save_hyperparameters(
             {
@@ -123,7 +121,7 @@ class OfficialSplitDataModule(InMemoryDataModule):
             "val": (x_train[val_idx], y_train[val_idx]),
             "test": test,
         }
-        check_splits(splits, self.num_classes, self.hparams.check_leakage)
+        check_splits(splits, self.contract.num_outputs, self.hparams.check_leakage)
         train_images = _scaled(splits["train"][0])
         std, mean = torch.std_mean(train_images, dim=(0, 2, 3))
         self.mean, self.std = mean.view(-1, 1, 1), std.clamp_min(1e-8).view(-1, 1, 1)
@@ -132,15 +130,16 @@ class OfficialSplitDataModule(InMemoryDataModule):
         self.test_set = self._normalised(_scaled(test[0]), test[1])
 
     def _check_split(self, name: str, images: np.ndarray, labels: np.ndarray) -> None:
-        if images.shape[1:] != tuple(self.input_shape) or len(labels) != len(images):
+        shape, num_classes = self.contract.input_shape, self.contract.num_outputs
+        if images.shape[1:] != shape or len(labels) != len(images):
             raise ValueError(
                 f"{self.folder}: the {name} set has images {images.shape[1:]} and {len(labels)} labels for "
-                f"{len(images)} images; expected images {tuple(self.input_shape)}, one label each"
+                f"{len(images)} images; expected images {shape}, one label each"
             )
-        if len(labels) and not 0 <= labels.min() <= labels.max() < self.num_classes:
+        if len(labels) and not 0 <= labels.min() <= labels.max() < num_classes:
             raise ValueError(
                 f"{self.folder}: the {name} set has labels {labels.min()}..{labels.max()}, expected "
-                f"0..{self.num_classes - 1}"
+                f"0..{num_classes - 1}"
             )
 
     def _validation_split(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

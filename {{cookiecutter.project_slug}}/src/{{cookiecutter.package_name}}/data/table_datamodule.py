@@ -7,11 +7,12 @@ import numpy as np
 import torch
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+from .contract import TASKS, DataContract
 from .formats.table import Table, read_table
 from .in_memory_datamodule import InMemoryDataModule
 from .loading import InMemoryDataset
 from .splits import check_fold, check_splits
-from .transforms.table_preprocessing import TASKS, EncodedSplits, encode_splits, table_columns, validated
+from .transforms.table_preprocessing import EncodedSplits, encode_splits, table_columns, validated
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,8 @@ class TableDataModule(InMemoryDataModule):
     categorical ones one-hot encoded, with every statistic from the training split alone.
     Regression targets keep the table's units, so MSE and MAE read in them.
 
-    `task`, `input_shape`, `num_classes`/`num_targets` and `class_names` are there before
-    `setup()`, since the model is built first: their first use reads the table and fits the
-    encoding, and `setup()` reuses that.
+    `contract` is there before `setup()`, since the model is built first: its first use reads the
+    table and fits the encoding, and `setup()` reuses that.
     """
 
     def __init__(
@@ -67,37 +67,17 @@ class TableDataModule(InMemoryDataModule):
         self.val_set: InMemoryDataset | None = None
         self.test_set: InMemoryDataset | None = None
 
-    @property
-    def input_shape(self) -> tuple[int]:
-        return (self.encoded.arrays["train"][0].shape[1],)
-
-    @property
-    def num_classes(self) -> int | None:
-        """Classes in the training split; None for regression."""
-        return None if self.class_names is None else len(self.class_names)
-
-    @property
-    def num_targets(self) -> int | None:
-        """Target columns of a regression; None for classification."""
-        return None if self.task == "classification" else self.encoded.arrays["train"][1].shape[1]
-
-    @property
-    def class_names(self) -> list[str] | None:
-        """The original labels (as text) of classes 0..K-1; None for regression."""
-        return self.encoded.class_names
-
-    @property
-    def target_statistics(self) -> dict[str, list[float]]:
-        """Regression: each target's mean and standard deviation on the training split, with which the
-        model standardises what it learns (it still predicts in the table's units); {} for classification."""
+    @cached_property
+    def contract(self) -> DataContract:
+        """Input width after encoding; the classes (their original labels, as text), or the target
+        columns scaled by their training-split mean and standard deviation."""
+        hp = self.hparams
+        train_features, train_targets = self.encoded.arrays["train"]
+        input_shape = train_features.shape[1:]
         if self.task == "classification":
-            return {}
-        targets = self.encoded.arrays["train"][1].astype(np.float64)
-        std = targets.std(axis=0)
-        return {
-            "target_mean": targets.mean(axis=0).tolist(),
-            "target_std": np.where(std > 0, std, 1.0).tolist(),
-        }
+            return DataContract.classification(input_shape, self.encoded.class_names)
+        targets = [hp.target] if isinstance(hp.target, str) else list(hp.target)
+        return DataContract.regression(input_shape, targets, train_targets)
 
     @property
     def feature_names(self) -> list[str]:
@@ -126,7 +106,8 @@ class TableDataModule(InMemoryDataModule):
             return
         encoded = self.encoded
         examples = {name: (encoded.examples[name], y) for name, (_, y) in encoded.arrays.items()}
-        check_splits(examples, self.num_classes, self.hparams.check_leakage)
+        num_classes = self.contract.num_outputs if self.task == "classification" else None
+        check_splits(examples, num_classes, self.hparams.check_leakage)
         self.train_set, self.val_set, self.test_set = (
             InMemoryDataset(torch.from_numpy(x), torch.from_numpy(y)) for x, y in encoded.arrays.values()
         )

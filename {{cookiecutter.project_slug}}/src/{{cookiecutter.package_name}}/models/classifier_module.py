@@ -12,6 +12,7 @@ from .supervised_module import SupervisedModule
 class ClassifierModule(SupervisedModule):
     """Logs `train/loss`, `train/acc`, `val/loss`, `val/acc`, `val/acc_best`, `test/loss`, `test/acc`."""
 
+    task = "classification"
     monitor = "acc"
 
     def __init__(
@@ -19,7 +20,7 @@ class ClassifierModule(SupervisedModule):
         net: Callable[..., nn.Module],
         optimizer: Callable[..., torch.optim.Optimizer],
         input_shape: Sequence[int],
-        num_classes: int,
+        num_outputs: int,
         scheduler: Callable[..., torch.optim.lr_scheduler.LRScheduler] | None = None,
         compile: bool = False,
         channels_last: bool = False,
@@ -27,7 +28,7 @@ class ClassifierModule(SupervisedModule):
         # A plain tuple, not the config's ListConfig: checkpoints must load with torch's weights_only.
         input_shape = tuple(input_shape)
         super().__init__(
-            net, optimizer, input_shape, num_classes, nn.CrossEntropyLoss(), scheduler, compile, channels_last
+            net, optimizer, input_shape, num_outputs, nn.CrossEntropyLoss(), scheduler, compile, channels_last
         )
 
     def make_metrics(self, num_outputs: int) -> dict:

@@ -1,38 +1,22 @@
-"""The model config built for a data module: its input shape, its outputs and the task's LightningModule."""
+"""The model config built for a data module: the input shape and outputs come from its contract."""
 
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig
-
-from .classifier_module import ClassifierModule
-from .regressor_module import RegressorModule
-
-
-def _path(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def model_for_data(model_cfg: DictConfig, datamodule):
     """`model=mlp` on any data: the shapes come from the data module, never typed twice.
 
-    The model configs name a ClassifierModule. When the data module's `task` is "regression"
-    (`data=csv data.task=regression`), the same network, optimiser and scheduler go into a
-    RegressorModule instead, whose loss and metrics fit the task (MSE loss; MSE, MAE, R²).
+    The LightningModule is the one the config names (`configs/task/` sets it for the networks);
+    it must learn the task the data holds.
     """
-    task = getattr(datamodule, "task", "classification")
-    if task == "classification":
-        return instantiate(model_cfg, input_shape=datamodule.input_shape, num_classes=datamodule.num_classes)
-    if task != "regression":
-        raise ValueError(f"data module task {task!r}: use 'classification' or 'regression'")
-    if model_cfg.get("_target_") != _path(ClassifierModule):
+    contract = datamodule.contract
+    module = get_class(model_cfg["_target_"])
+    if module.task != contract.task:
+        # A baseline such as model=majority brings its own module; the network models take the task's.
+        fix = f"use task={contract.task}" if "net" in model_cfg else "use a model with a network (model=mlp)"
         raise ValueError(
-            f"model with _target_ {model_cfg.get('_target_')} is for classification only; for regression "
-            f"use a model built on a network (e.g. model=mlp or model=linear)"
+            f"{module.__name__} learns {module.task}, but {type(datamodule).__name__} holds {contract.task} "
+            f"targets: {fix}"
         )
-    return instantiate(
-        model_cfg,
-        _target_=_path(RegressorModule),
-        input_shape=datamodule.input_shape,
-        num_targets=datamodule.num_targets,
-        # The training split's statistics: the network learns standardised targets.
-        **getattr(datamodule, "target_statistics", {}),
-    )
+    return instantiate(model_cfg, **contract.model_arguments())

@@ -22,22 +22,22 @@ class MajorityClassModule(ClassifierModule):
         self,
         optimizer: Callable[..., torch.optim.Optimizer],
         input_shape: Sequence[int],
-        num_classes: int,
+        num_outputs: int,
         scheduler: Callable[..., torch.optim.lr_scheduler.LRScheduler] | None = None,
         compile: bool = False,
     ) -> None:
         # Lightning records this frame's arguments too: a plain tuple, so checkpoints load with
         # torch's weights_only (the config hands over a ListConfig).
         input_shape = tuple(input_shape)
-        super().__init__(ClassPrior, optimizer, input_shape, num_classes, scheduler=scheduler, compile=False)
+        super().__init__(ClassPrior, optimizer, input_shape, num_outputs, scheduler=scheduler, compile=False)
         # Lightning then leaves the optimizer to training_step; it exists for the callbacks that
         # expect one, and its steps (on no gradient) count the steps that checkpoints follow.
         self.automatic_optimization = False
 
     def on_fit_start(self) -> None:
-        counts = torch.zeros(self.hparams.num_classes, device=self.device)
+        counts = torch.zeros(self.hparams.num_outputs, device=self.device)
         for _, labels in self.trainer.datamodule.train_dataloader():
-            counts += torch.bincount(labels.to(self.device), minlength=self.hparams.num_classes)
+            counts += torch.bincount(labels.to(self.device), minlength=self.hparams.num_outputs)
         # Under DDP each rank saw its share of the split.
         self.net.set_from_counts(self.trainer.strategy.reduce(counts, reduce_op="sum"))
 

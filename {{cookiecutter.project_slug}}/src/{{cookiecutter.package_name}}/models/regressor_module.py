@@ -22,6 +22,7 @@ class RegressorModule(SupervisedModule):
     are over all values and R² is the mean of the targets' R².
     """
 
+    task = "regression"
     monitor = "r2"
 
     def __init__(
@@ -29,7 +30,7 @@ class RegressorModule(SupervisedModule):
         net: Callable[..., nn.Module],
         optimizer: Callable[..., torch.optim.Optimizer],
         input_shape: Sequence[int],
-        num_targets: int,
+        num_outputs: int,
         target_mean: Sequence[float] | None = None,
         target_std: Sequence[float] | None = None,
         scheduler: Callable[..., torch.optim.lr_scheduler.LRScheduler] | None = None,
@@ -38,10 +39,10 @@ class RegressorModule(SupervisedModule):
     ) -> None:
         # A plain tuple, not the config's ListConfig: checkpoints must load with torch's weights_only.
         input_shape = tuple(input_shape)
-        target_mean = (0.0,) * num_targets if target_mean is None else tuple(map(float, target_mean))
-        target_std = (1.0,) * num_targets if target_std is None else tuple(map(float, target_std))
+        target_mean = (0.0,) * num_outputs if target_mean is None else tuple(map(float, target_mean))
+        target_std = (1.0,) * num_outputs if target_std is None else tuple(map(float, target_std))
         super().__init__(
-            net, optimizer, input_shape, num_targets, nn.MSELoss(), scheduler, compile, channels_last
+            net, optimizer, input_shape, num_outputs, nn.MSELoss(), scheduler, compile, channels_last
         )
         self.register_buffer("target_mean", torch.tensor(target_mean))
         self.register_buffer("target_std", torch.tensor(target_std))

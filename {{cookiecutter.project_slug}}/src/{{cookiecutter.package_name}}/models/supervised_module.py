@@ -15,9 +15,11 @@ class SupervisedModule(L.LightningModule):
     the network is built for the data module's input shape and the optimizer for its parameters.
     Subclasses give the loss (`criterion`), the metrics of one stage (`make_metrics`) and the
     validation metric whose best value is tracked (`monitor`, higher is better): it is logged as
-    `val/<monitor>_best`, what checkpoints, early stopping and sweeps follow.
+    `val/<monitor>_best`, what checkpoints, early stopping and sweeps follow. `task` is the kind of
+    data it learns from, as the data module's contract names it (data/contract.py).
     """
 
+    task: str
     monitor: str
 
     def __init__(

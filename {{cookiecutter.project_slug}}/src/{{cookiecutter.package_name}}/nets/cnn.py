@@ -6,6 +6,9 @@ from torch import nn
 
 
 class CNN(nn.Module):
+    # The input shapes tests/test_nets.py checks it on: images (C, H, W), small and large.
+    input_shapes = ((1, 8, 8), (1, 28, 28), (3, 32, 32))
+
     def __init__(
         self,
         input_shape: Sequence[int],

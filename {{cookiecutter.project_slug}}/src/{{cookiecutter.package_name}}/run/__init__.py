@@ -1,5 +1,5 @@
-"""What one run leaves behind and how it is built: its directory, run.json, manifest, checkpoints,
-settings and the objects its config names.
+"""Everything around the method, behind one seam (`context.Run`): the run's directory, run.json,
+manifest, checkpoints, settings and the objects its config names.
 
-Modules here import torch/Lightning only inside functions, so `train.py --help` stays fast.
+What train.py imports at its top is free of torch and Lightning, so `train.py --help` stays fast.
 """

@@ -15,7 +15,6 @@ from ..formats.table import Table, column_list
 
 log = logging.getLogger(__name__)
 
-TASKS = ("classification", "regression")
 # Above both, an automatically categorical column is more likely an id or a badly written number.
 MANY_CATEGORIES, MANY_CATEGORIES_SHARE = 50, 0.5
 
@@ -63,7 +62,7 @@ def table_columns(
     if task == "classification" and len(targets) > 1:
         raise ValueError(
             f"data.target lists {len(targets)} columns ({column_list(targets)}): several targets need "
-            "data.task=regression; classification predicts one column"
+            "task=regression; classification predicts one column"
         )
     _require_columns(table, targets, "data.target")
     if features is None:
@@ -123,8 +122,8 @@ def validated(table: Table, columns: TableColumns, task: str) -> Table:
     for column in columns.targets:
         if bad := _first_non_number(table, column):
             raise ValueError(
-                f"data.target={column!r} must be a finite number on every row for data.task=regression, but "
-                f"{bad} is not: fix that value, or use data.task=classification for labels"
+                f"data.target={column!r} must be a finite number on every row for task=regression, but "
+                f"{bad} is not: fix that value, or use task=classification for labels"
             )
         frame[column] = _as_floats(frame[column])
     return Table(frame, table.path, table.key)
@@ -142,7 +141,7 @@ def encode_splits(splits: dict[str, Table], columns: TableColumns, task: str) ->
             raise ValueError(
                 f"data.target={columns.targets[0]!r} has one class ({class_names[0]}) in the training rows "
                 f"of {splits['train'].path}: classification needs two or more; for a numeric target use "
-                "data.task=regression"
+                "task=regression"
             )
     else:
         labels, class_names = None, None
@@ -257,7 +256,7 @@ def _labels(table: Table, column: str) -> pd.Series:
         row = values.index[fractional][0]
         raise ValueError(
             f"data.target={column!r} holds {_shown(values[row])} at {table.where(row)}, not a class label: "
-            "for a numeric target use data.task=regression"
+            "for a numeric target use task=regression"
         )
     return values.astype(np.int64)
 
