@@ -433,6 +433,14 @@ def test_too_few_rows_for_the_splits_is_a_clear_error(tmp_path):
         _ = wine_module(path).input_shape
 
 
+def test_a_numeric_target_read_as_classes_is_pointed_to_regression(tmp_path):
+    path = write(diabetes_frame(), tmp_path / "diabetes.csv")
+    with pytest.raises(
+        ValueError, match=r"cannot split the 442 rows of .*diabetes.csv by class .* use task=regression"
+    ):
+        _ = TableDataModule(path=path, target="target").input_shape
+
+
 def test_training_on_a_csv_table_end_to_end(tmp_path, wine_csv):
     run_dir = tmp_path / "run"
     run_script(
