@@ -32,6 +32,8 @@ configs/callbacks/progress_bar.yaml
 configs/callbacks/random_state.yaml
 configs/callbacks/training_stats.yaml
 configs/callbacks/visualise.yaml
+configs/data/base/in_memory.yaml
+configs/data/base/official_split.yaml
 configs/data/cifar10.yaml
 configs/data/csv.yaml
 configs/data/digits.yaml

@@ -1,5 +1,5 @@
 """The digits splits: sizes, shapes, no shared samples (and a guard that fails when they are), and
-independence from the run's seed."""
+independence from the run's seed; `split_indices`, which draws the splits of every data module."""
 
 import logging
 
@@ -7,9 +7,10 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
+from sklearn.datasets import load_diabetes
 
 from {{ cookiecutter.package_name }}.data.digits_datamodule import DigitsDataModule
-from {{ cookiecutter.package_name }}.data.splits import DataLeakageError
+from {{ cookiecutter.package_name }}.data.splits import DataLeakageError, split_indices
 
 
 @pytest.fixture(scope="module")
@@ -90,11 +91,10 @@ def test_an_impossible_fold_is_a_clear_error(num_folds, fold):
 class LeakyDigits(DigitsDataModule):
     """Copies three test examples into the training split, as a careless merge would."""
 
-    def _stratified_split(self, x, y):
-        splits = super()._stratified_split(x, y)
-        (x_train, y_train), (x_test, y_test) = splits["train"], splits["test"]
-        splits["train"] = (np.concatenate([x_train, x_test[:3]]), np.concatenate([y_train, y_test[:3]]))
-        return splits
+    def split_indices(self, *args, **kwargs):
+        indices = super().split_indices(*args, **kwargs)
+        indices["train"] = np.concatenate([indices["train"], indices["test"][:3]])
+        return indices
 
 
 def test_a_split_sharing_examples_with_another_stops_the_set_up():
@@ -111,11 +111,10 @@ def test_the_leakage_check_can_be_turned_off_explicitly():
 
 
 class DigitsWithoutSevensInValidation(DigitsDataModule):
-    def _stratified_split(self, x, y):
-        splits = super()._stratified_split(x, y)
-        x_val, y_val = splits["val"]
-        splits["val"] = (x_val[y_val != 7], y_val[y_val != 7])
-        return splits
+    def split_indices(self, num_examples, labels=None, **kwargs):
+        indices = super().split_indices(num_examples, labels, **kwargs)
+        indices["val"] = indices["val"][labels[indices["val"]] != 7]
+        return indices
 
 
 def test_class_balance_is_logged_and_a_missing_class_warned_about(caplog):
@@ -123,3 +122,51 @@ def test_class_balance_is_logged_and_a_missing_class_warned_about(caplog):
         DigitsWithoutSevensInValidation().setup()
     assert "train: 1257 samples, per class {0: " in caplog.text
     assert "val split has no sample of class(es) [7]" in caplog.text
+
+
+def test_split_indices_partition_the_examples_with_fractions_of_the_whole():
+    labels = np.repeat(np.arange(4), 50)
+    indices = split_indices(200, labels, val_fraction=0.2, test_fraction=0.1, split_seed=0)
+    assert [len(indices[name]) for name in ("train", "val", "test")] == [140, 40, 20]
+    assert sorted(np.concatenate(list(indices.values()))) == list(range(200))
+    # Stratified: every split holds each class in the whole set's proportion.
+    assert all(np.all(np.bincount(labels[index]) == len(index) // 4) for index in indices.values())
+
+
+@pytest.mark.parametrize("labels", [np.repeat(np.arange(4), 25), None], ids=["stratified", "regression"])
+def test_k_folds_of_split_indices_keep_the_test_split(labels):
+    folds = [
+        split_indices(100, labels, val_fraction=0.2, test_fraction=0.2, num_folds=4, fold=i) for i in range(4)
+    ]
+    assert all(np.array_equal(fold["test"], folds[0]["test"]) for fold in folds)
+    validated = np.concatenate([fold["val"] for fold in folds])
+    assert sorted(validated) == sorted(set(range(100)) - set(folds[0]["test"].tolist()))
+    assert all(set(fold["train"]) | set(fold["val"]) | set(fold["test"]) == set(range(100)) for fold in folds)
+
+
+def test_a_fixed_test_split_leaves_train_and_val_drawn_from_the_rest():
+    indices = split_indices(100, None, val_fraction=0.1, test_fraction=None, split_seed=3)
+    assert sorted(indices) == ["train", "val"] and len(indices["val"]) == 10
+    assert sorted(np.concatenate([indices["train"], indices["val"]])) == list(range(100))
+
+
+def test_an_impossible_stratified_split_names_the_keys_on_one_line():
+    with pytest.raises(ValueError) as error:
+        split_indices(5, np.array([0, 0, 1, 1, 2]), val_fraction=0.2, test_fraction=0.2, num_folds=2)
+    message = str(error.value)
+    assert message.startswith(
+        "cannot split the 5 examples by class with data.val_fraction=0.2, data.test_fraction=0.2, "
+        "data.num_folds=2: "
+    )
+    assert "\n" not in message and message.endswith("use more data or other fractions")
+
+
+def test_labels_that_look_like_a_numeric_target_point_to_regression():
+    target = load_diabetes().target  # 214 distinct whole numbers in 442 rows
+    with pytest.raises(
+        ValueError, match=r"target looks numeric \(214 distinct values in 442 examples\)"
+    ) as error:
+        split_indices(len(target), target, val_fraction=0.15, test_fraction=0.15)
+    message = str(error.value)
+    assert message.startswith("the target looks numeric") and "use task=regression" in message
+    assert "cannot split the 442" in message and "\n" not in message

@@ -435,6 +435,15 @@ def test_too_few_rows_for_the_splits_is_a_clear_error(tmp_path):
         _ = wine_module(path).contract
 
 
+def test_a_numeric_target_read_as_classes_is_pointed_to_regression(tmp_path):
+    path = write(diabetes_frame(), tmp_path / "diabetes.csv")
+    with pytest.raises(
+        ValueError,
+        match=r"^the target looks numeric .* use task=regression .*\(cannot split the 442 rows of .*diabetes",
+    ):
+        _ = TableDataModule(path=path, target="target").contract
+
+
 def test_training_on_a_csv_table_end_to_end(tmp_path, wine_csv):
     run_dir = tmp_path / "run"
     run_script(

@@ -22,12 +22,16 @@ def help_requested(argv: list[str] | None = None) -> bool:
 
 
 def config_groups(config_dir: Path) -> dict[str, list[str]]:
-    """Every config group under `config_dir`, e.g. {"model": ["cnn", ...], "model/optimizer": [...]}."""
+    """Every config group under `config_dir`, e.g. {"model": ["cnn", ...], "model/optimizer": [...]}.
+
+    A `base/` folder holds what the options of its group share (pulled in by their defaults lists,
+    e.g. configs/data/base/in_memory.yaml), not options: left out."""
     groups = {}
     for folder in sorted(path for path in config_dir.rglob("*") if path.is_dir()):
+        group = folder.relative_to(config_dir)
         options = sorted(path.stem for path in folder.glob("*.yaml"))
-        if options:
-            groups[folder.relative_to(config_dir).as_posix()] = options
+        if options and "base" not in group.parts:
+            groups[group.as_posix()] = options
     return groups
 
 

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .contract import DataContract
 from .fetch.download import fetch, verified_file
 from .in_memory_datamodule import InMemoryDataModule
 from .loading import InMemoryDataset
-from .splits import check_fold, check_splits
 from .transforms.batch_augmentation import BatchAugmentation
 
 Split = tuple[np.ndarray, np.ndarray]  # images (N, C, H, W) uint8, labels (N,) int64
@@ -42,50 +40,33 @@ class OfficialSplitDataModule(InMemoryDataModule):
         data_dir: str,
         mirrors: Sequence[str],
         files: Mapping[str, Mapping[str, str]],
-        batch_size: int = 128,
-        num_workers: int = 0,
-        pin_memory: bool | None = None,
-        val_fraction: float = 0.1,
-        split_seed: int = 0,
-        num_folds: int | None = None,
-        fold: int = 0,
-        check_leakage: bool | str = "warn",
         augment: Mapping | None = None,
+        batch_size: int = 128,
+        val_fraction: float = 0.1,
+        check_leakage: bool | str = "warn",
+        **kwargs,  # num_workers, pin_memory, split_seed, num_folds, fold: see InMemoryDataModule
     ) -> None:
-        super().__init__()
-        check_fold(num_folds, fold)
+        # Plain Python values: checkpoints keep these and must load with torch.load(weights_only=True).
+        data_dir, mirrors = str(data_dir), [str(mirror) for mirror in mirrors]
         files = {role: dict(entry) for role, entry in files.items()}
+        augment = dict(augment) if augment else None
         missing = [role for role in self.file_roles if not {"name", "md5"} <= set(files.get(role) or {})]
         if missing:
             raise ValueError(
                 f"data.files lacks {', '.join(missing)}: each of {', '.join(self.file_roles)} needs a "
                 "name (the file's) and an md5 (its checksum)"
             )
-        augment = dict(augment or {})
-        self.augmentation = BatchAugmentation(**augment)
-        self.augmentation.check_fits(self.contract.input_shape)
-        # Plain Python values: checkpoints keep these and must load with torch.load(weights_only=True).
-        self.save_hyperparameters(
-            {
-                "data_dir": str(data_dir),
-                "mirrors": [str(mirror) for mirror in mirrors],
-                "files": files,
-                "batch_size": batch_size,
-                "num_workers": num_workers,
-                "pin_memory": pin_memory,
-                "val_fraction": val_fraction,
-                "split_seed": split_seed,
-                "num_folds": num_folds,
-                "fold": fold,
-                "check_leakage": check_leakage,
-                "augment": augment or None,
-            },
-            logger=False,
+        # The official test set is the test split: no test_fraction.
+        super().__init__(
+            batch_size=batch_size,
+            val_fraction=val_fraction,
+            test_fraction=None,
+            check_leakage=check_leakage,
+            **kwargs,
         )
+        self.augmentation = BatchAugmentation(**(augment or {}))
+        self.augmentation.check_fits(self.contract.input_shape)
         self.folder = Path(data_dir) / self.folder_name
-        self.train_set: InMemoryDataset | None = None
-        self.val_set: InMemoryDataset | None = None
-        self.test_set: InMemoryDataset | None = None
 
     # --- what a data set defines -------------------------------------------------------------
 
@@ -115,13 +96,8 @@ class OfficialSplitDataModule(InMemoryDataModule):
         (x_train, y_train), test = self.read_official_splits()
         self._check_split("official training", x_train, y_train)
         self._check_split("official test", *test)
-        train_idx, val_idx = self._validation_split(y_train)
-        splits = {
-            "train": (x_train[train_idx], y_train[train_idx]),
-            "val": (x_train[val_idx], y_train[val_idx]),
-            "test": test,
-        }
-        check_splits(splits, self.contract.num_outputs, self.hparams.check_leakage)
+        # Validation from the official training set; each split keeps the official order.
+        splits = self.split(x_train, y_train, test=test, sort=True)
         train_images = _scaled(splits["train"][0])
         std, mean = torch.std_mean(train_images, dim=(0, 2, 3))
         self.mean, self.std = mean.view(-1, 1, 1), std.clamp_min(1e-8).view(-1, 1, 1)
@@ -141,18 +117,6 @@ class OfficialSplitDataModule(InMemoryDataModule):
                 f"{self.folder}: the {name} set has labels {labels.min()}..{labels.max()}, expected "
                 f"0..{num_classes - 1}"
             )
-
-    def _validation_split(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Indices (train, val) into the official training set, depending on `split_seed` only."""
-        hp = self.hparams
-        if hp.num_folds is None:
-            train_idx, val_idx = train_test_split(
-                np.arange(len(labels)), test_size=hp.val_fraction, stratify=labels, random_state=hp.split_seed
-            )
-        else:
-            folds = StratifiedKFold(n_splits=hp.num_folds, shuffle=True, random_state=hp.split_seed)
-            train_idx, val_idx = list(folds.split(np.zeros(len(labels)), labels))[hp.fold]
-        return np.sort(train_idx), np.sort(val_idx)
 
     def _normalised(self, images: torch.Tensor, labels: np.ndarray) -> InMemoryDataset:
         images.sub_(self.mean).div_(self.std)  # in place: CIFAR's training set is 0.5 GB as floats

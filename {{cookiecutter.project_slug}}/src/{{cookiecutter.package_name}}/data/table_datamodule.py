@@ -5,13 +5,11 @@ from functools import cached_property
 
 import numpy as np
 import torch
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from .contract import TASKS, DataContract
 from .formats.table import Table, read_table
 from .in_memory_datamodule import InMemoryDataModule
 from .loading import InMemoryDataset
-from .splits import check_fold, check_splits
 from .transforms.table_preprocessing import EncodedSplits, encode_splits, table_columns, validated
 
 log = logging.getLogger(__name__)
@@ -39,33 +37,20 @@ class TableDataModule(InMemoryDataModule):
         categorical: list[str] | None = None,
         test_path: str | None = None,
         root_dir: str | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        pin_memory: bool | None = None,
-        val_fraction: float = 0.15,
-        test_fraction: float = 0.15,
-        split_seed: int = 0,
-        num_folds: int | None = None,
-        fold: int = 0,
-        check_leakage: bool | str = True,
+        **kwargs,  # batch_size, the fractions, split_seed, num_folds, fold, ...: see InMemoryDataModule
     ) -> None:
-        super().__init__()
         if task not in TASKS:
             raise ValueError(f"data.task={task!r}: use {' or '.join(TASKS)}")
         if path is None or target is None:
             raise ValueError(
                 "data=csv needs data.path=<table .csv or .parquet> and data.target=<column name>"
             )
-        check_fold(num_folds, fold)
         # Plain lists, not the config's ListConfig: checkpoints store these and load with weights_only.
         target = target if isinstance(target, str) else list(target)
         features = None if features is None else list(features)
         categorical = None if categorical is None else list(categorical)
-        self.save_hyperparameters(logger=False)
+        super().__init__(**kwargs)
         self.task = task
-        self.train_set: InMemoryDataset | None = None
-        self.val_set: InMemoryDataset | None = None
-        self.test_set: InMemoryDataset | None = None
 
     @cached_property
     def contract(self) -> DataContract:
@@ -105,52 +90,25 @@ class TableDataModule(InMemoryDataModule):
         if self.train_set is not None:
             return
         encoded = self.encoded
+        # Leakage by content: a row's feature and target values as read, not as encoded.
         examples = {name: (encoded.examples[name], y) for name, (_, y) in encoded.arrays.items()}
-        num_classes = self.contract.num_outputs if self.task == "classification" else None
-        check_splits(examples, num_classes, self.hparams.check_leakage)
+        self.check_splits(examples, by_class=self.task == "classification")
         self.train_set, self.val_set, self.test_set = (
             InMemoryDataset(torch.from_numpy(x), torch.from_numpy(y)) for x, y in encoded.arrays.values()
         )
 
     def _split(self, table: Table, test: Table | None, target: str) -> dict[str, Table]:
         """Row subsets of `table` (and `test`), each keeping the row numbers of its file."""
-        hp = self.hparams
-        rows = np.arange(len(table.frame))
         labels = table.frame[target].to_numpy() if self.task == "classification" else None
-        try:
-            if test is None:
-                rest, test_rows = train_test_split(
-                    rows, test_size=hp.test_fraction, stratify=labels, random_state=hp.split_seed
-                )
-            else:
-                rest, test_rows = rows, None
-            rest_labels = None if labels is None else labels[rest]
-            if hp.num_folds is None:
-                # The validation fraction is of the whole table, not of what the test split left.
-                val_size = hp.val_fraction / (1.0 - hp.test_fraction) if test is None else hp.val_fraction
-                train_rows, val_rows = train_test_split(
-                    rest, test_size=val_size, stratify=rest_labels, random_state=hp.split_seed
-                )
-            else:
-                folds = (KFold if labels is None else StratifiedKFold)(
-                    n_splits=hp.num_folds, shuffle=True, random_state=hp.split_seed
-                )
-                train_index, val_index = list(folds.split(rest, rest_labels))[hp.fold]
-                train_rows, val_rows = rest[train_index], rest[val_index]
-        except ValueError as error:
-            folds = f", data.num_folds={hp.num_folds}" if hp.num_folds is not None else ""
-            by_class = " by class" if labels is not None else ""
-            raise ValueError(
-                f"cannot split the {len(rows)} rows of {table.path}{by_class} with data.val_fraction="
-                f"{hp.val_fraction}, data.test_fraction={hp.test_fraction}{folds}: {error}; use more rows "
-                "or other fractions"
-            ) from error
+        rows = self.split_indices(
+            len(table.frame), labels, fixed_test=test is not None, examples=f"rows of {table.path}"
+        )
 
         def rows_of(part: np.ndarray) -> Table:
             return Table(table.frame.iloc[np.sort(part)], table.path, table.key)
 
         return {
-            "train": rows_of(train_rows),
-            "val": rows_of(val_rows),
-            "test": rows_of(test_rows) if test is None else test,
+            "train": rows_of(rows["train"]),
+            "val": rows_of(rows["val"]),
+            "test": rows_of(rows["test"]) if test is None else test,
         }
