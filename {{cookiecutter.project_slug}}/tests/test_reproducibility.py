@@ -95,12 +95,22 @@ def test_a_kill_during_a_checkpoint_save_leaves_the_previous_checkpoint_whole(tm
     )
     assert saver.stdout.readline().strip() == "saved"
     deadline = time.monotonic() + 60
-    while not (partial.exists() and partial.stat().st_size > 0) and time.monotonic() < deadline:
+    while size_of(partial) == 0 and time.monotonic() < deadline:
         time.sleep(0.001)
     saver.send_signal(signal.SIGKILL)
     saver.wait()
-    # Killed while writing the big checkpoint: the small one is still there, and loads.
-    assert torch.equal(torch.load(checkpoint, weights_only=True)["weights"], torch.ones(3))
+    # Killed while writing a big checkpoint: the last whole one is still there, and loads (the
+    # small first one, or on a loaded machine a big one whose write finished before the kill).
+    weights = torch.load(checkpoint, weights_only=True)["weights"]
+    assert torch.equal(weights, torch.ones(3)) or weights.shape == (20_000_000,)
+
+
+def size_of(path: Path) -> int:
+    """0 for a file that is not there (yet, or any more: renamed into place meanwhile)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def test_the_manifest_says_what_ran_outside_git(tmp_path):

@@ -38,6 +38,8 @@ def unpack_once(archive: Path) -> Path:
     try:
         _extract(archive, scratch)
         _write_checksums(scratch)
+        if destination.is_dir() and not _changed_files(destination):
+            return destination  # another job unpacked it meanwhile: whole, since it renamed it into place
         if destination.is_dir():
             log.warning(f"{destination}: files differ from when they were unpacked; unpacking again")
             stale = destination.parent / f".{destination.name}.{unique}.stale"
