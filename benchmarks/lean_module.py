@@ -13,8 +13,6 @@ loss and correct predictions summed in plain tensors exactly as `plain_loop.py` 
 bare Trainer, what it costs beyond the plain loop is Lightning's loop alone.
 """
 
-import inspect
-
 import lightning as L
 import torch
 from torch import nn
@@ -24,13 +22,6 @@ from torchmetrics.classification import MulticlassAccuracy
 STAGES = ("train", "val", "test")
 
 
-def _build(net, input_shape: tuple[int, ...], classes: int) -> nn.Module:
-    """The config's network factory, whichever name the project's networks give their output size."""
-    parameters = inspect.signature(getattr(net, "func", net)).parameters
-    size = "num_outputs" if "num_outputs" in parameters else "num_classes"
-    return net(input_shape=input_shape, **{size: classes})
-
-
 class _Classifier(L.LightningModule):
     """The network, the loss, the optimiser and the steps: what both stand-ins share."""
 
@@ -38,7 +29,7 @@ class _Classifier(L.LightningModule):
 
     def __init__(self, net, optimizer, input_shape, num_outputs, scheduler=None) -> None:
         super().__init__()
-        self.net = _build(net, tuple(input_shape), num_outputs)
+        self.net = net(input_shape=tuple(input_shape), num_outputs=num_outputs)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.criterion = nn.CrossEntropyLoss()
 

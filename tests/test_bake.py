@@ -93,6 +93,7 @@ src/PKG/callbacks/epoch_history.py
 src/PKG/callbacks/last_checkpoint.py
 src/PKG/callbacks/lr_finder.py
 src/PKG/callbacks/non_finite_loss.py
+src/PKG/callbacks/overfit_verdict.py
 src/PKG/callbacks/prediction_grid.py
 src/PKG/callbacks/progress_bar.py
 src/PKG/callbacks/random_state.py

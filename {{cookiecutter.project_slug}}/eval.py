@@ -2,9 +2,10 @@
 
     python eval.py ckpt_path=logs/train/runs/<run>/checkpoints/last.ckpt
 
-The network and data are rebuilt from the training run's own config (saved beside the checkpoint
-in `<run>/.hydra/config.yaml`), so `model=...` need not be repeated; `use_train_config=false`
-uses the `model` and `data` composed here instead.
+The task, network and data are rebuilt from the training run's own config (saved beside the
+checkpoint in `<run>/.hydra/config.yaml`), so `model=...` need not be repeated; `use_train_config=false`
+uses the `task`, `model` and `data` composed here instead. run.json records the training run's
+choices and the checkpoint evaluated.
 """
 
 import os

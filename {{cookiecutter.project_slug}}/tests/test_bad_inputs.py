@@ -101,6 +101,12 @@ BAD_INPUTS = [
         "RegressorModule learns regression, but DigitsDataModule holds classification targets: use "
         "task=classification",
     ),
+    (
+        "train.py",
+        ["data=csv", "data.target=alcohol", "task=regression", "model=majority"],
+        "MajorityClassModule learns classification, but TableDataModule holds regression targets: use a "
+        "model with a network (model=mlp)",
+    ),
     ("eval.py", [], "ckpt_path is required: pass ckpt_path=<run dir>/checkpoints/last.ckpt"),
     ("eval.py", ["ckpt_path=/nowhere/best.ckpt"], "ckpt_path=/nowhere/best.ckpt: no such file"),
     ("eval.py", ["ckpt_path=README.md"], "ckpt_path=README.md: not a checkpoint"),

@@ -54,8 +54,9 @@ def test_the_task_names_the_module_that_is_built_and_the_metric_followed(make_co
     assert cfg.optimized_metric == f"{monitor}_best"
 
 
-def test_a_baseline_keeps_its_own_module_whatever_the_task(make_config):
-    assert make_config("model=majority").model._target_.endswith(".MajorityClassModule")
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_a_baseline_keeps_its_own_module_whatever_the_task(make_config, task):
+    assert make_config("model=majority", f"task={task}").model._target_.endswith(".MajorityClassModule")
 
 
 @pytest.mark.parametrize("option", config_options("model"))

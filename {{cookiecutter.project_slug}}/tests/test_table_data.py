@@ -365,7 +365,7 @@ BAD_TABLES = [
         r"data.categorical names 'nope', which is not among the features",
     ),
     (None, {"features": ["hue", "class"]}, ValueError, r"data.features includes the target 'class'"),
-    (None, {"task": "ranking"}, ValueError, r"data.task='ranking': use classification or regression"),
+    (None, {"task": "ranking"}, ValueError, r"task='ranking': use classification or regression"),
 ]
 
 
@@ -498,3 +498,9 @@ def test_a_regression_trains_and_reports_r2_in_the_tables_units(tmp_path):
     variance = float(test_targets.test_set.tensors[1].var(unbiased=False))
     assert metrics["test/r2"] == pytest.approx(1 - metrics["test/mse"] / variance, abs=1e-3)
     assert 1000 < metrics["test/mse"] < variance
+    # eval.py rebuilds the regression (task, module, data) from the training run and says so.
+    eval_dir = tmp_path / "eval"
+    run_script("eval.py", f"ckpt_path={run['best_checkpoint']}", f"hydra.run.dir={eval_dir}")
+    evaluated = read_run(eval_dir)
+    assert evaluated["choices"]["task"] == "regression" and evaluated["choices"]["data"] == "csv"
+    assert evaluated["metrics"]["test/r2"] == pytest.approx(metrics["test/r2"], abs=1e-6)

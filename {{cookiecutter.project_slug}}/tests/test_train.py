@@ -1,6 +1,7 @@
 """Training end to end: each model, precision and logger in-process; the scripts as a user runs them."""
 
 import json
+import logging
 import os
 import re
 import signal
@@ -80,10 +81,25 @@ def test_every_epoch_is_kept_in_history(make_config, tmp_path):
     assert [line.split(",")[0] for line in lines[1:]] == ["0", "1", "2"]
 
 
-def test_overfit_learns_its_batches(make_config):
+def test_overfit_learns_its_batches_and_says_so(make_config, caplog):
     cfg = make_config("debug=overfit", "trainer.max_epochs=30", "callbacks.progress_bar=null")
-    metrics = train(cfg).metrics
+    with caplog.at_level(logging.INFO):
+        metrics = train(cfg).metrics
     assert metrics["train/acc"] >= 0.99
+    assert (
+        f"overfit: train/acc {metrics['train/acc']:.4f} on 3 batches (>= 0.99): it can learn them"
+        in caplog.text
+    )
+
+
+def test_overfit_says_when_the_model_cannot_learn_its_batches(make_config, caplog):
+    # A learning rate too small to learn anything, as with a loss cut off from the weights.
+    cfg = make_config(
+        "debug=overfit", "trainer.max_epochs=2", "model.optimizer.lr=1e-9", "callbacks.progress_bar=null"
+    )
+    with caplog.at_level(logging.INFO):
+        train(cfg)
+    assert "on 3 batches (< 0.99): it could not learn them: check the learning rate, the loss" in caplog.text
 
 
 @pytest.mark.parametrize("debug", ["profiler", "anomaly"])
@@ -101,8 +117,13 @@ def test_defaults_learn_digits(make_config):
 
 def test_train_then_eval_gives_the_same_test_accuracy(tmp_path):
     run_dir = tmp_path / "train_run"
-    run_script("train.py", "debug=limit", f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}")
+    result = run_script("train.py", "debug=limit", f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}")
     trained = read_run(run_dir)
+    # The last line says where the run went and what it measured.
+    metrics = {name: f"{value:.4f}" for name, value in trained["metrics"].items()}
+    shown = ", ".join(f"{name} {metrics[name]}" for name in ("val/acc_best", "test/acc", "test/loss"))
+    last_line = result.stdout.strip().splitlines()[-1]
+    assert last_line.endswith(f"Done: {run_dir} ({shown}); its record: run.json")
     assert trained["status"] == "completed" and trained["choices"]["model"] == "mlp"
 
     eval_dir = tmp_path / "eval_run"
@@ -127,7 +148,12 @@ def test_eval_as_the_readme_writes_it(tmp_path):
     # The CNN is rebuilt from the training run's config, though eval.yaml's default model is the MLP.
     assert "Using the task, model and data config of the training run" in result.stdout
     (evaluated,) = (tmp_path / "eval" / "runs").glob("*/run.json")
-    assert json.loads(evaluated.read_text())["status"] == "completed"
+    record = json.loads(evaluated.read_text())
+    assert record["status"] == "completed" and record["checkpoint"] == str(checkpoint)
+    # What was evaluated, in run.json and the manifest's config alike.
+    assert record["choices"]["model"] == "cnn" and record["choices"]["model/optimizer"] == "adamw"
+    config = (evaluated.parent / "manifest" / "config.yaml").read_text()
+    assert "nets.cnn.CNN" in config and "nets.mlp.MLP" not in config
 
 
 def test_eval_without_checkpoint_fails_clearly(tmp_path):
@@ -141,22 +167,90 @@ def saved_epoch(run_dir: Path) -> int:
     return torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["epoch"]
 
 
+# A run meant to be extended: no schedule made for its first max_epochs (README: Resume).
+EXTENDABLE = "model/scheduler=plateau"
+
+
 def test_resume_from_last_checkpoint_in_a_given_run_dir(tmp_path):
     run_dir = tmp_path / "run"
-    common = ["debug=limit", "logger=csv", f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}"]
+    common = [
+        "debug=limit",
+        "logger=csv",
+        EXTENDABLE,
+        f"hydra.run.dir={run_dir}",
+        f"paths.log_dir={tmp_path}",
+    ]
     run_script("train.py", *common, "trainer.max_epochs=2")
     assert saved_epoch(run_dir) == 1
     first_metrics = (run_dir / "csv" / "version_0" / "metrics.csv").read_text()
     resumed = run_script("train.py", *common, "trainer.max_epochs=4", "ckpt_path=last")
     assert f"Resuming from {run_dir / 'checkpoints' / 'last.ckpt'}" in resumed.stdout
     assert saved_epoch(run_dir) == 3 and read_run(run_dir)["status"] == "completed"
+    # One record of the whole run: its first start, both segments, the overrides as they now stand.
+    run = read_run(run_dir)
+    first, second = run["segments"]
+    assert run["started_at"] == first["started_at"] and first["status"] == second["status"] == "completed"
+    assert run["duration_s"] == pytest.approx(first["duration_s"] + second["duration_s"], abs=0.01)
+    assert second["resumed_from"] == str(run_dir / "checkpoints" / "last.ckpt")
+    assert "trainer.max_epochs=4" in run["overrides"] and "trainer.max_epochs=2" not in run["overrides"]
+    assert not any(o.startswith("ckpt_path") for o in run["overrides"])
+    # Each segment's config is kept, and the manifest re-runs both, in order.
+    assert "max_epochs: 2" in (run_dir / ".hydra" / "config.yaml").read_text()
+    (later,) = (run_dir / ".hydra").glob("segment_*/config.yaml")
+    assert "max_epochs: 4" in later.read_text()
+    rerun = json.loads((run_dir / second["manifest"]).read_text())["rerun"].split(" && ")
+    assert len(rerun) == 2 and "trainer.max_epochs=2" in rerun[0] and "ckpt_path" not in rerun[0]
+    assert "trainer.max_epochs=4" in rerun[1] and rerun[1].endswith("seed=42 ckpt_path=last")
     # The CSV logger keeps the first part's file and writes the resumed part's beside it.
     assert (run_dir / "csv" / "version_0" / "metrics.csv").read_text() == first_metrics
     assert "test/acc" in (run_dir / "csv" / "version_1" / "metrics.csv").read_text().splitlines()[0]
 
 
+def files_of(run_dir: Path) -> dict[Path, bytes]:
+    """Every file of a run but its log, which each attempt appends to."""
+    return {
+        path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file() and path.suffix != ".log"
+    }
+
+
+def test_resuming_a_completed_run_is_refused_and_leaves_it_as_it_was(tmp_path):
+    run_dir = tmp_path / "run"
+    common = ["debug=limit", f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}"]
+    run_script("train.py", *common)
+    before = files_of(run_dir)
+    result = run_script("train.py", *common, "ckpt_path=last", check=False)
+    assert result.returncode != 0 and result.stderr.strip().splitlines() == [
+        f"Error: ckpt_path=last: {run_dir} completed its 3 epochs, nothing is left to resume; its "
+        "CosineAnnealingLR ends there: train a longer run anew (without ckpt_path) "
+        "(HYDRA_FULL_ERROR=1 shows the traceback)"
+    ]
+    assert files_of(run_dir) == before
+
+
+def test_a_longer_resume_of_a_schedule_made_for_fewer_epochs_is_refused(tmp_path):
+    run_dir = tmp_path / "run"
+    common = ["debug=limit", f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}"]
+    run_script("train.py", *common, "trainer.max_epochs=2")
+    before = files_of(run_dir)
+    result = run_script("train.py", *common, "trainer.max_epochs=4", "ckpt_path=last", check=False)
+    assert result.returncode != 0
+    assert (
+        "its CosineAnnealingLR was built with T_max=2, this run asks for T_max=4; the resumed run would "
+        "follow neither schedule: give trainer.max_epochs=2 to finish it as planned" in result.stderr
+    )
+    assert files_of(run_dir) == before
+
+
+def test_train_without_fit_or_test_still_records_a_completed_run(tmp_path):
+    run_script("train.py", "debug=fdr", "train=false", "test=false", f"hydra.run.dir={tmp_path}")
+    run = read_run(tmp_path)
+    assert (
+        run["status"] == "completed" and run["best_checkpoint"] is None and "effective_batch_size" not in run
+    )
+
+
 def test_resume_last_finds_the_latest_run_and_continues_in_it(tmp_path):
-    common = ["debug=limit", f"paths.log_dir={tmp_path}"]
+    common = ["debug=limit", EXTENDABLE, f"paths.log_dir={tmp_path}"]
     run_script("train.py", *common, "trainer.max_epochs=1")
     (first_run,) = (tmp_path / "debug" / "runs").iterdir()
     # Display and checkpoint frequency may change on resume: the run is the same configuration.
@@ -255,7 +349,7 @@ def test_resume_last_never_continues_a_run_of_another_configuration(tmp_path):
 
 def test_resumed_run_remembers_its_best_validation_accuracy(tmp_path):
     run_dir = tmp_path / "run"
-    common = ["debug=limit", f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}"]
+    common = ["debug=limit", EXTENDABLE, f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}"]
     run_script("train.py", *common, "trainer.max_epochs=2")
     lines = (run_dir / "history.csv").read_text().splitlines()
     column = lines[0].split(",").index("val/acc")

@@ -40,7 +40,7 @@ class TableDataModule(InMemoryDataModule):
         **kwargs,  # batch_size, the fractions, split_seed, num_folds, fold, ...: see InMemoryDataModule
     ) -> None:
         if task not in TASKS:
-            raise ValueError(f"data.task={task!r}: use {' or '.join(TASKS)}")
+            raise ValueError(f"task={task!r}: use {' or '.join(TASKS)}")
         if path is None or target is None:
             raise ValueError(
                 "data=csv needs data.path=<table .csv or .parquet> and data.target=<column name>"

@@ -12,6 +12,8 @@ def model_for_data(model_cfg: DictConfig, datamodule):
     """
     contract = datamodule.contract
     module = get_class(model_cfg["_target_"])
+    if getattr(module, "task", None) not in ("classification", "regression"):
+        raise ValueError(f'{module.__name__} declares no task: add task = "classification" (or "regression")')
     if module.task != contract.task:
         # A baseline such as model=majority brings its own module; the network models take the task's.
         fix = f"use task={contract.task}" if "net" in model_cfg else "use a model with a network (model=mlp)"

@@ -1,5 +1,7 @@
-"""Which checkpoint to resume or evaluate, with errors that say what to type instead."""
+"""Which checkpoint to resume or evaluate, and whether a resume may go on, with errors that say
+what to type instead."""
 
+import json
 import logging
 import zipfile
 from pathlib import Path
@@ -59,10 +61,100 @@ def existing_checkpoint(ckpt_path: str | None) -> Path:
     return path
 
 
+def training_choices(ckpt_path: Path, groups: tuple[str, ...]) -> dict[str, str]:
+    """The config-group choices under `groups` (e.g. `model`, `model/optimizer`) that the run which
+    wrote `<run>/checkpoints/<name>.ckpt` recorded in its run.json; {} without one."""
+    try:
+        choices = json.loads((ckpt_path.resolve().parent.parent / "run.json").read_text())["choices"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {group: choice for group, choice in choices.items() if group.split("/")[0] in groups}
+
+
 def training_config(ckpt_path: Path) -> DictConfig | None:
     """The config of the run that wrote `<run>/checkpoints/<name>.ckpt`, if it is still beside it."""
     config_file = ckpt_path.resolve().parent.parent / ".hydra" / "config.yaml"
     if not config_file.is_file():
-        print(f"No {config_file} beside the checkpoint: using the model and data configs composed here")
+        print(f"No {config_file} beside the checkpoint: using the task, model and data composed here")
         return None
     return OmegaConf.load(config_file)
+
+
+class ResumeRefused(ValueError):
+    pass
+
+
+def check_resume(checkpoint: str, cfg: DictConfig) -> None:
+    """A resume continues the run that was started, exactly, or is refused before anything is
+    written: a completed run has nothing left to resume, and a learning-rate schedule built for
+    another horizon would not be followed (a cosine schedule for 3 epochs run to 6 rises again)."""
+    import torch
+
+    # mmap: the weights stay on disk; only the loop and scheduler states are read here.
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
+    given = f"ckpt_path={cfg.ckpt_path}" if cfg.ckpt_path else f"resuming {checkpoint}"
+    _check_not_completed(state, Path(checkpoint).parent.parent, cfg, given)
+    _check_same_schedule(state, cfg, given)
+
+
+def _check_not_completed(state: dict, run_dir: Path, cfg: DictConfig, given: str) -> None:
+    try:
+        completed = json.loads((run_dir / "run.json").read_text()).get("status") == "completed"
+    except (OSError, ValueError):
+        completed = False
+    if not completed:
+        return
+    epochs = state["loops"]["fit_loop"]["epoch_progress"]["total"]["processed"]
+    if any(
+        name.startswith("EarlyStopping") and callback.get("stopped_epoch", 0) > 0
+        for name, callback in state["callbacks"].items()
+    ):
+        raise ResumeRefused(
+            f"{given}: {run_dir} completed, stopped early after epoch {epochs}; resumed, it would stop "
+            "again: train a new run (without ckpt_path) to train it otherwise"
+        )
+    max_epochs = cfg.trainer.get("max_epochs")
+    if max_epochs is not None and 0 <= max_epochs <= epochs:
+        scheduler = _horizon_scheduler(cfg)
+        further = (
+            f"its {scheduler} ends there: train a longer run anew (without ckpt_path)"
+            if scheduler
+            else f"to train it further, give trainer.max_epochs greater than {epochs}"
+        )
+        raise ResumeRefused(
+            f"{given}: {run_dir} completed its {epochs} epochs, nothing is left to resume; {further}"
+        )
+
+
+def _horizon_scheduler(cfg: DictConfig) -> str | None:
+    """The scheduler's name when its schedule is made for `trainer.max_epochs` (cosine's T_max)."""
+    scheduler = cfg.model.get("scheduler")
+    if not scheduler:
+        return None
+    written = OmegaConf.to_container(scheduler, resolve=False)
+    if "${trainer.max_epochs}" not in written.values():
+        return None
+    return str(written.get("_target_", "scheduler")).rsplit(".", 1)[-1]
+
+
+def _check_same_schedule(state: dict, cfg: DictConfig, given: str) -> None:
+    scheduler = cfg.model.get("scheduler")
+    if not scheduler or not state.get("lr_schedulers"):
+        return
+    saved = state["lr_schedulers"][0]
+    wanted = OmegaConf.to_container(scheduler, resolve=True)
+    written = OmegaConf.to_container(scheduler, resolve=False)
+    for key, value in wanted.items():
+        if key.startswith("_") or key not in saved or saved[key] == value:
+            continue
+        name = str(wanted.get("_target_", "the scheduler")).rsplit(".", 1)[-1]
+        # T_max: ${trainer.max_epochs}: a longer run is another schedule, not a resumed one.
+        fix = (
+            f"give trainer.max_epochs={saved[key]} to finish it as planned, or train a longer run anew"
+            if written[key] == "${trainer.max_epochs}"
+            else f"give model.scheduler.{key}={saved[key]} to finish it as planned"
+        )
+        raise ResumeRefused(
+            f"{given}: its {name} was built with {key}={saved[key]}, this run asks for {key}={value}; "
+            f"the resumed run would follow neither schedule: {fix}"
+        )

@@ -13,20 +13,33 @@ what every run needs (checkpoints written atomically, SLURM's environment, the s
 every rank). Leaving closes the loggers, waits for the other ranks and writes how the run ended.
 """
 
+import logging
 import os
 import random
-import sys
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
 from ..cli.value_checks import check_config
 from ..launch.ddp_ranks import other_ranks_started
+from ..launch.ranks import is_rank_zero
 from ..loggers.teardown import finish_loggers
-from .checkpoints import existing_checkpoint, resume_checkpoint, training_config
+from .checkpoints import (
+    ResumeRefused,
+    check_resume,
+    existing_checkpoint,
+    resume_checkpoint,
+    training_choices,
+    training_config,
+)
+from .directory import remove_segment_config
 from .record import RunRecord, completed_sweep_job, training_scale
 from .settings import apply_extras
+
+# On the console and in the run's log.
+log = logging.getLogger(__name__)
 
 
 class Run:
@@ -43,6 +56,9 @@ class Run:
         self._earlier = completed_sweep_job()
         self._trainer = None
         self._record: RunRecord | None = None
+        self._completed = False
+        # Config-group choices run.json records instead of this command line's (eval.py: the training run's).
+        self.choices: dict[str, str] = {}
         self._exits = ExitStack()
 
     @property
@@ -62,22 +78,44 @@ class Run:
             return self
         # Drawn before the record opens, so that run.json, the manifest and every rank share it.
         self.seed = self.cfg.seed = settled_seed(self.cfg.seed)
-        self._record = self._exits.enter_context(RunRecord(self.cfg))
         try:
             # Before anything is built: a missing checkpoint should stop the run before any work.
             self.checkpoint = self.starting_checkpoint()
+        except Exception:
+            # A new run that failed before it began says why; a run already here is left as it was.
+            if not (Path(self.cfg.paths.output_dir) / "run.json").exists():
+                with RunRecord(self.cfg):
+                    raise
+            raise
+        # Before the record opens: a refused resume leaves the run it names as it was.
+        self.check_resume()
+        with ExitStack() as exits:
+            record = RunRecord(self.cfg, resumed_from=self.resumed_from, choices=self.choices)
+            self._record = exits.enter_context(record)
             check_config(self.cfg)  # a value no run can use stops here, naming its key
             apply_extras(self.cfg)
-            ranks = other_ranks_started(self.cfg, seed=self.seed, ckpt_path=self.checkpoint)
-            self._exits.enter_context(ranks)
-            self._exits.callback(finish_loggers)
-        except BaseException:
-            if not self._exits.__exit__(*sys.exc_info()):
-                raise
+            exits.enter_context(other_ranks_started(self.cfg, seed=self.seed, ckpt_path=self.checkpoint))
+            exits.callback(finish_loggers)
+            # Entered whole: from here on, leaving the block unwinds them.
+            self._exits = exits.pop_all()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        return self._exits.__exit__(exc_type, exc, tb)
+        if exc is None and self._record is not None and not self._completed:
+            exc = RuntimeError("the run ended without run.complete(): run.json would record no metrics")
+            exc_type, tb = RuntimeError, None
+            self._exits.__exit__(exc_type, exc, tb)
+            raise exc
+        suppressed = self._exits.__exit__(exc_type, exc, tb)
+        if exc is None and self._record is not None and is_rank_zero():
+            log.info(self.closing_line())
+        return suppressed
+
+    def closing_line(self) -> str:
+        """Where the run went and what it measured: the followed metric's best and the test metrics."""
+        shown = [self.cfg.get("optimized_metric"), *sorted(n for n in self.metrics if n.startswith("test/"))]
+        values = ", ".join(f"{name} {self.metrics[name]:.4f}" for name in shown if name in self.metrics)
+        return f"Done: {self._record.path.parent} ({values or 'no metrics'}); its record: run.json"
 
     def starting_checkpoint(self) -> str | None:
         """`ckpt_path` (or `last`) to resume; a sweep job or a requeued SLURM job resumes by itself."""
@@ -85,6 +123,21 @@ class Run:
         if self.cfg.test and not self.cfg.train and checkpoint is None:
             raise ValueError("train=false tests a checkpoint: give ckpt_path=<.ckpt path> (or use eval.py)")
         return checkpoint
+
+    @property
+    def resumed_from(self) -> str | None:
+        """The checkpoint training continues from; None for a fresh run, a test-only run and eval.py."""
+        return self.checkpoint if self.cfg.get("train") else None
+
+    def check_resume(self) -> None:
+        if self.resumed_from is None:
+            return
+        try:
+            check_resume(self.resumed_from, self.cfg)
+        except ResumeRefused:
+            # Hydra wrote this attempt's config beside the run's own; nothing of it ran.
+            remove_segment_config()
+            raise
 
     def trainer(self):
         """The Trainer of `configs/trainer/`, with the configured callbacks and loggers."""
@@ -120,9 +173,11 @@ class Run:
     def complete(self) -> None:
         """The run's metrics and scale go into run.json, which says `completed` once the block ends."""
         self.details = {"seed": self.seed, **training_scale(self._trainer, self._trainer.datamodule)}
-        if self.cfg.get("train"):
-            self.details["best_checkpoint"] = self.best_checkpoint()
+        if "train" in self.cfg:  # train.py: the checkpoint of the best epoch, if it saved one
+            best = self.best_checkpoint()
+            self.details["best_checkpoint"] = best if best != self.checkpoint else None
         self._record.complete(self.metrics, **self.details)
+        self._completed = True
 
 
 # What eval.py takes from the training run's config: what was learnt, by which model, from what.
@@ -142,7 +197,13 @@ class EvaluationRun(Run):
                 for key in TRAINING_CHOICES:
                     if key in train_cfg:
                         self.cfg[key] = train_cfg[key]
+            # run.json names what was evaluated: the training run's choices of these groups.
+            self.choices = training_choices(checkpoint, TRAINING_CHOICES)
         return str(checkpoint)
+
+    def complete(self) -> None:
+        super().complete()
+        self._record.complete(self.metrics, checkpoint=self.checkpoint, **self.details)
 
 
 def settled_seed(seed: int | None) -> int:

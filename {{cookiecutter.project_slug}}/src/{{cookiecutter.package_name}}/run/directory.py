@@ -6,6 +6,7 @@ Hydra creates these directories before `main` runs, so the choices are made by r
 
 import hashlib
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +29,7 @@ def register_resolvers() -> None:
     OmegaConf.register_new_resolver("sqlite_in", sqlite_in, replace=True, use_cache=True)
     OmegaConf.register_new_resolver("rank_zero_only", rank_zero_only, replace=True)
     OmegaConf.register_new_resolver("rank_suffix", rank_suffix, replace=True)
+    OmegaConf.register_new_resolver("config_subdir", config_subdir, replace=True, use_cache=True)
 
 
 def rank_zero_only(value: str) -> str | None:
@@ -39,6 +41,25 @@ def rank_suffix() -> str:
     """`_rank1` for rank 1 of a DDP job, so that each rank logs to a file of its own."""
     rank = process_rank()
     return f"_rank{rank}" if rank else ""
+
+
+def config_subdir(output_dir: str) -> str:
+    """Where Hydra saves the config of this start of a run: `.hydra` the first time, and
+    `.hydra/segment_<time>` when the directory holds a run already (resumed, a sweep job re-run,
+    a requeued SLURM job), so that the config each part ran with is kept, none overwritten."""
+    if not (Path(output_dir) / ".hydra" / "config.yaml").is_file():
+        return ".hydra"
+    return f".hydra/segment_{datetime.now().strftime('%Y-%m-%d_%H-%M-%S_%f')}"
+
+
+def remove_segment_config() -> None:
+    """Removes what `config_subdir` gave a start of a run that did not run (a refused resume)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    hydra_cfg = HydraConfig.get()
+    subdir = hydra_cfg.output_subdir
+    if subdir and Path(subdir).name.startswith("segment_"):
+        shutil.rmtree(Path(hydra_cfg.runtime.output_dir) / subdir, ignore_errors=True)
 
 
 def run_dir(ckpt_path: str | None, runs_root: str, choices, overrides) -> str:

@@ -27,9 +27,13 @@ MANIFEST_DIR = "manifest"
 GIT_TIMEOUT_S = 10
 
 
-def write_manifest(cfg: DictConfig, overrides: list[str], output_dir: Path, script: str) -> Path:
-    """Writes `<output_dir>/manifest/` and returns the path of its manifest.json."""
+def write_manifest(cfg: DictConfig, segments: list[dict], output_dir: Path, script: str) -> Path:
+    """Writes `<output_dir>/manifest/` and returns the path of its manifest.json. A run resumed in its
+    directory is a segment of it (run/record.py): segment k writes `manifest/segment_<k>/`, and its
+    re-run instructions are the commands of all segments in order."""
     directory = Path(output_dir) / MANIFEST_DIR
+    if len(segments) > 1:
+        directory = directory / f"segment_{len(segments)}"
     directory.mkdir(parents=True, exist_ok=True)
     root = Path(os.environ.get("PROJECT_ROOT", "."))
     git = git_state(root, directory / "git.patch")
@@ -39,7 +43,13 @@ def write_manifest(cfg: DictConfig, overrides: list[str], output_dir: Path, scri
         "working_directory": os.getcwd(),
         "seed": cfg.get("seed"),
         "git": git,
-        "rerun": rerun_command(git, script, overrides, cfg.get("seed")),
+        "rerun": rerun_command(
+            git,
+            script,
+            [s["overrides"] for s in segments],
+            cfg.get("seed"),
+            directory.relative_to(output_dir),
+        ),
         "hostname": socket.gethostname(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -47,6 +57,15 @@ def write_manifest(cfg: DictConfig, overrides: list[str], output_dir: Path, scri
         "packages": "packages.txt",
         "config": "config.yaml",
     }
+    interrupted = [
+        k for k, segment in enumerate(segments[:-1], start=1) if segment.get("status") != "completed"
+    ]
+    if interrupted:
+        manifest["rerun_note"] = (
+            f"segment(s) {', '.join(map(str, interrupted))} stopped before their end (crashed, killed or "
+            "preempted); the commands re-create the run without those interruptions, so the numbers "
+            "may differ a little"
+        )
     (directory / "packages.txt").write_text("\n".join(installed_packages()) + "\n")
     (directory / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     path = directory / "manifest.json"
@@ -88,16 +107,24 @@ def git_state(root: Path, patch_path: Path) -> dict[str, Any]:
     }
 
 
-def rerun_command(git: dict[str, Any], script: str, overrides: list[str], seed: int | None) -> str:
-    """Shell lines that re-create the run: the code version, then the same overrides and seed."""
+def rerun_command(
+    git: dict[str, Any], script: str, segments: list[list[str]], seed: int | None, manifest_dir: Path
+) -> str:
+    """Shell lines that re-create the run: the code version, then each segment's overrides and the
+    seed, in order; a segment after the first continues the run the first made (`ckpt_path=last`)."""
     seed_override = [] if seed is None else [f"seed={seed}"]
-    run = shlex.join(["python", script, *without_seed(overrides), *seed_override])
+    runs = [
+        shlex.join(
+            ["python", script, *without_seed(overrides), *seed_override, *(["ckpt_path=last"] if k else [])]
+        )
+        for k, overrides in enumerate(segments)
+    ]
     if git.get("commit") is None:
-        return run
+        return " && ".join(runs)
     steps = [f"git checkout {git['commit']}"]
     if git.get("patch"):
-        steps.append(f"git apply <this run>/{MANIFEST_DIR}/{git['patch']}")
-    return " && ".join([*steps, run])
+        steps.append(f"git apply <this run>/{manifest_dir.as_posix()}/{git['patch']}")
+    return " && ".join([*steps, *runs])
 
 
 def without_seed(overrides: list[str]) -> list[str]:

@@ -18,7 +18,8 @@ from .manifest import write_manifest
 
 def training_scale(trainer, datamodule) -> dict[str, Any]:
     """How many processes trained and how many samples each optimizer step saw, for run.json."""
-    batch_size = getattr(datamodule.hparams, "batch_size", None)
+    # No data module when the run neither trained nor tested (train=false test=false).
+    batch_size = None if datamodule is None else datamodule.hparams.get("batch_size")
     scale = {"world_size": trainer.world_size, "precision": str(trainer.precision)}
     if batch_size is not None:
         scale["effective_batch_size"] = batch_size * trainer.accumulate_grad_batches * trainer.world_size
@@ -42,32 +43,67 @@ def completed_sweep_job() -> dict[str, Any] | None:
 
 
 class RunRecord:
-    """Context manager: `status` is `running` inside, then `completed` or `failed` (with `error`)."""
+    """Context manager: `status` is `running` inside, then `completed` or `failed` (with `error`).
 
-    def __init__(self, cfg: DictConfig) -> None:
+    A run resumed in its own directory (`ckpt_path=last`, a sweep job re-run, a requeued SLURM job)
+    is one more segment of the same record: `started_at` stays the first start, `duration_s` adds
+    up the segments, and `segments` lists each (when it started, how long, its overrides, the
+    checkpoint it resumed from, how it ended). `overrides` are the run's as they now stand: each
+    key's latest value, `ckpt_path` left out.
+    """
+
+    def __init__(
+        self, cfg: DictConfig, resumed_from: str | None = None, choices: dict[str, str] | None = None
+    ) -> None:
         hydra_cfg = HydraConfig.get()
         self.path = Path(hydra_cfg.runtime.output_dir) / "run.json"
         self.enabled = is_rank_zero()
+        overrides = list(hydra_cfg.overrides.task)
+        earlier = self._earlier_record(resumed_from)
+        self.segment: dict[str, Any] = {
+            "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "overrides": overrides,
+            "resumed_from": resumed_from,
+        }
+        self.segments = [*earlier.get("segments", []), self.segment]
         self.data: dict[str, Any] = {
             "status": "running",
             "task_name": cfg.get("task_name"),
             "seed": cfg.get("seed"),
-            "overrides": list(hydra_cfg.overrides.task),
-            "choices": task_choices(OmegaConf.to_container(hydra_cfg.runtime.choices)),
+            "overrides": merged_overrides([s["overrides"] for s in self.segments]),
+            # `choices` (eval.py: the training run's) in place of this command line's.
+            "choices": {**task_choices(OmegaConf.to_container(hydra_cfg.runtime.choices)), **(choices or {})},
             "tags": OmegaConf.to_container(cfg.tags) if cfg.get("tags") is not None else [],
             "output_dir": str(self.path.parent),
-            "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "started_at": earlier.get("started_at", self.segment["started_at"]),
             "slurm": slurm_job(),
             "metrics": {},
+            "segments": self.segments,
         }
         self.cfg = cfg
+        self._earlier_duration = sum(s.get("duration_s") or 0.0 for s in self.segments[:-1])
         self._start = time.perf_counter()
+
+    def _earlier_record(self, resumed_from: str | None) -> dict[str, Any]:
+        """This directory's run.json when the run resumes from a checkpoint of its own; else {}."""
+        if resumed_from is None or Path(resumed_from).resolve().parent.parent != self.path.parent.resolve():
+            return {}
+        try:
+            earlier = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        if "segments" not in earlier:  # written before records had segments: one segment
+            earlier["segments"] = [
+                {key: earlier.get(key) for key in ("started_at", "duration_s", "overrides", "status")}
+            ]
+        return earlier
 
     def __enter__(self) -> "RunRecord":
         if self.enabled:
             script = f"{HydraConfig.get().job.name}.py"
-            manifest = write_manifest(self.cfg, self.data["overrides"], self.path.parent, script)
-            self.data["manifest"] = str(manifest.relative_to(self.path.parent))
+            manifest = write_manifest(self.cfg, self.segments, self.path.parent, script)
+            self.segment["manifest"] = str(manifest.relative_to(self.path.parent))
+            self.data["manifest"] = self.segments[0].get("manifest", self.segment["manifest"])
         self._write()
         return self
 
@@ -76,17 +112,22 @@ class RunRecord:
         self.data.update(extra)
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        self.data["duration_s"] = round(time.perf_counter() - self._start, 3)
-        self.data["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
-        if exc is None:
-            self.data["status"] = "completed"
-        else:
-            self.data["status"] = "failed"
+        duration = round(time.perf_counter() - self._start, 3)
+        finished = datetime.now().astimezone().isoformat(timespec="seconds")
+        status = "completed" if exc is None else "failed"
+        self.segment.update(duration_s=duration, finished_at=finished, status=status)
+        self.data.update(
+            duration_s=round(self._earlier_duration + duration, 3), finished_at=finished, status=status
+        )
+        if exc is not None:
             # One line to read in a report; the rest (a long state_dict listing, say) kept apart.
             message = "".join(traceback.format_exception_only(exc_type, exc)).strip().splitlines()
             self.data["error"] = message[0] if message else exc_type.__name__
             if len(message) > 1:
                 self.data["error_detail"] = "\n".join(message[1:])
+        else:
+            self.data.pop("error", None)
+            self.data.pop("error_detail", None)
         self._write()
         return False
 
@@ -98,3 +139,15 @@ class RunRecord:
         tmp = self.path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(self.data, indent=2, default=str) + "\n")
         os.replace(tmp, self.path)
+
+
+def merged_overrides(segments: list[list[str]]) -> list[str]:
+    """The overrides of a run made of segments: each key's latest value, without `ckpt_path`
+    (how a segment started, not what the run is)."""
+    latest: dict[str, str] = {}
+    for overrides in segments:
+        for override in overrides:
+            key = override.lstrip("+~").split("=", 1)[0]
+            if key != "ckpt_path":
+                latest[key] = override
+    return list(latest.values())
