@@ -30,10 +30,9 @@ class OverfitVerdict(L.Callback):
         value = float(value)
         batches = trainer.overfit_batches
         if value >= self.threshold:
-            verdict = "it can learn them"
+            sign, verdict = ">=", "it can learn them"
         else:
-            verdict = "it could not learn them: check the learning rate, the loss and the labels"
-        sign = ">=" if value >= self.threshold else "<"
+            sign, verdict = "<", "it could not learn them: check the learning rate, the loss and the labels"
         log.info(
             f"overfit: {self.metric} {value:.4f} on {batches} batches ({sign} {self.threshold}): {verdict}"
         )

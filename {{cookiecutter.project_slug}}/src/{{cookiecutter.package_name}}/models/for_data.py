@@ -3,6 +3,8 @@
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig
 
+from ..data.contract import TASKS
+
 
 def model_for_data(model_cfg: DictConfig, datamodule):
     """`model=mlp` on any data: the shapes come from the data module, never typed twice.
@@ -12,7 +14,7 @@ def model_for_data(model_cfg: DictConfig, datamodule):
     """
     contract = datamodule.contract
     module = get_class(model_cfg["_target_"])
-    if getattr(module, "task", None) not in ("classification", "regression"):
+    if getattr(module, "task", None) not in TASKS:
         raise ValueError(f'{module.__name__} declares no task: add task = "classification" (or "regression")')
     if module.task != contract.task:
         # A baseline such as model=majority brings its own module; the network models take the task's.

@@ -1,7 +1,6 @@
 """Which checkpoint to resume or evaluate, and whether a resume may go on, with errors that say
 what to type instead."""
 
-import json
 import logging
 import zipfile
 from pathlib import Path
@@ -11,6 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 from ..launch.ranks import in_sweep
 from ..launch.slurm import requeued_by_slurm
 from .directory import LAST_CHECKPOINT
+from .record import read_record
 
 # In the run's log as well as on the console: which checkpoint a run continued from.
 log = logging.getLogger(__name__)
@@ -64,10 +64,7 @@ def existing_checkpoint(ckpt_path: str | None) -> Path:
 def training_choices(ckpt_path: Path, groups: tuple[str, ...]) -> dict[str, str]:
     """The config-group choices under `groups` (e.g. `model`, `model/optimizer`) that the run which
     wrote `<run>/checkpoints/<name>.ckpt` recorded in its run.json; {} without one."""
-    try:
-        choices = json.loads((ckpt_path.resolve().parent.parent / "run.json").read_text())["choices"]
-    except (OSError, ValueError, KeyError):
-        return {}
+    choices = read_record(ckpt_path.resolve().parent.parent).get("choices", {})
     return {group: choice for group, choice in choices.items() if group.split("/")[0] in groups}
 
 
@@ -98,11 +95,7 @@ def check_resume(checkpoint: str, cfg: DictConfig) -> None:
 
 
 def _check_not_completed(state: dict, run_dir: Path, cfg: DictConfig, given: str) -> None:
-    try:
-        completed = json.loads((run_dir / "run.json").read_text()).get("status") == "completed"
-    except (OSError, ValueError):
-        completed = False
-    if not completed:
+    if read_record(run_dir).get("status") != "completed":
         return
     epochs = state["loops"]["fit_loop"]["epoch_progress"]["total"]["processed"]
     if any(

@@ -172,12 +172,15 @@ class Run:
 
     def complete(self) -> None:
         """The run's metrics and scale go into run.json, which says `completed` once the block ends."""
-        self.details = {"seed": self.seed, **training_scale(self._trainer, self._trainer.datamodule)}
-        if "train" in self.cfg:  # train.py: the checkpoint of the best epoch, if it saved one
-            best = self.best_checkpoint()
-            self.details["best_checkpoint"] = best if best != self.checkpoint else None
+        scale = training_scale(self._trainer, self._trainer.datamodule)
+        self.details = {"seed": self.seed, **scale, **self.checkpoint_details()}
         self._record.complete(self.metrics, **self.details)
         self._completed = True
+
+    def checkpoint_details(self) -> dict[str, str | None]:
+        """The checkpoint of the best epoch, if this run saved one."""
+        best = self.best_checkpoint()
+        return {"best_checkpoint": best if best != self.checkpoint else None}
 
 
 # What eval.py takes from the training run's config: what was learnt, by which model, from what.
@@ -201,9 +204,9 @@ class EvaluationRun(Run):
             self.choices = training_choices(checkpoint, TRAINING_CHOICES)
         return str(checkpoint)
 
-    def complete(self) -> None:
-        super().complete()
-        self._record.complete(self.metrics, checkpoint=self.checkpoint, **self.details)
+    def checkpoint_details(self) -> dict[str, str | None]:
+        """The checkpoint evaluated."""
+        return {"checkpoint": self.checkpoint}
 
 
 def settled_seed(seed: int | None) -> int:

@@ -5,7 +5,6 @@ Hydra creates these directories before `main` runs, so the choices are made by r
 """
 
 import hashlib
-import json
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ from omegaconf import OmegaConf
 
 from ..launch.ranks import is_rank_zero, process_rank
 from ..launch.slurm import slurm_run_name
-from .record import task_choices
+from .record import read_record, task_choices
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
 
@@ -122,10 +121,10 @@ def latest_resumable_run(root: Path, wanted: tuple) -> Path | None:
 
 
 def _configuration_of(run: Path) -> tuple | None:
+    record = read_record(run)
     try:
-        record = json.loads((run / "run.json").read_text())
         return configuration(record["choices"], record["overrides"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return None
 
 

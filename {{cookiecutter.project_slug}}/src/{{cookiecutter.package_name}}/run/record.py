@@ -31,14 +31,19 @@ def task_choices(choices: dict) -> dict:
     return {group: choice for group, choice in choices.items() if not group.startswith("hydra")}
 
 
+def read_record(run_dir: Path | str) -> dict[str, Any]:
+    """The run.json of `run_dir`; {} when there is none, or none that can be read."""
+    try:
+        return json.loads((Path(run_dir) / "run.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def completed_sweep_job() -> dict[str, Any] | None:
     """When a sweep is re-run in the same directory: this job's earlier record, if it completed."""
     if not in_sweep():
         return None
-    try:
-        record = json.loads((Path(HydraConfig.get().runtime.output_dir) / "run.json").read_text())
-    except (OSError, ValueError):
-        return None
+    record = read_record(HydraConfig.get().runtime.output_dir)
     return record if record.get("status") == "completed" else None
 
 
@@ -88,11 +93,8 @@ class RunRecord:
         """This directory's run.json when the run resumes from a checkpoint of its own; else {}."""
         if resumed_from is None or Path(resumed_from).resolve().parent.parent != self.path.parent.resolve():
             return {}
-        try:
-            earlier = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return {}
-        if "segments" not in earlier:  # written before records had segments: one segment
+        earlier = read_record(self.path.parent)
+        if earlier and "segments" not in earlier:  # written before records had segments: one segment
             earlier["segments"] = [
                 {key: earlier.get(key) for key in ("started_at", "duration_s", "overrides", "status")}
             ]
