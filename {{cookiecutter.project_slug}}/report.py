@@ -3,9 +3,12 @@
     python report.py logs/train/multiruns/<date>                          # every run.json under it
     python report.py logs/train/multiruns/<date> --baseline model=linear  # compare every group with it
     python report.py sweep_a sweep_b --metric test/acc --out reports/     # several sweeps in one report
+    python report.py latest                                               # the sweep started last
 
 Runs with the same overrides apart from `seed` and `data.fold` form a group; each group gets n, the
 failed runs, mean ± std and a 95 % CI, and with --baseline the difference, Welch's p and Hedges' g.
+A seed (and fold) run twice in one group counts once: its latest completed run; the report lists the
+others, and the runs that were resumed.
 Writes report.md, report.csv, report.tex and PNG plots to --out (default: the first PATH).
 """
 
@@ -13,13 +16,21 @@ import argparse
 import sys
 from pathlib import Path
 
+LOG_DIR = Path(__file__).resolve().parent / "logs"
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="report.py",
         description="Group runs by their overrides (seeds and folds pooled) and report statistics per group.",
     )
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="run or sweep directories")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="run or sweep directories; `latest`: the newest sweep",
+    )
     parser.add_argument(
         "--metric",
         action="append",
@@ -36,12 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     from {{ cookiecutter.package_name }}.reporting import plots, statistics, tables
     from {{ cookiecutter.package_name }}.reporting.runs import (
         ReportError,
+        expand_latest,
         load_runs,
         match_baseline,
         select_metrics,
     )
 
     try:
+        args.paths = expand_latest(args.paths, LOG_DIR)
         runs = load_runs(args.paths)
         for warning in runs.warnings:
             print(f"report.py: warning: {warning}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import matplotlib.image
 import pandas as pd
 import pytest
+from conftest import run_script
 from scipy import stats
 
 import report
@@ -344,3 +346,87 @@ def test_pooled_folds_are_flagged_as_correlated(tmp_path, capsys):
     code, _, _ = run_report(capsys, tmp_path)
     assert code == 0 and "scores are correlated" in (tmp_path / "report.md").read_text()
     assert list(read_table(tmp_path)["n"]) == [3]
+
+
+def test_a_seed_run_twice_counts_once_by_its_latest_completed_run(tmp_path, capsys):
+    def run(name, seed, value, finished_at, status="completed"):
+        metrics = {"test/acc": value} if status == "completed" else {}
+        write_run(tmp_path / name, ["model=mlp"], metrics, status=status, seed=seed, finished_at=finished_at)
+
+    run("first", 1, 0.50, "2026-01-01T10:00:00+00:00")
+    run("again", 1, 0.90, "2026-01-01T11:00:00+00:00")
+    run("crashed", 2, None, "2026-01-01T12:00:00+00:00", status="failed")
+    run("finished", 2, 0.80, "2026-01-01T09:00:00+00:00")
+    run("other", 3, 0.70, "2026-01-01T10:00:00+00:00")
+    code, _, _ = run_report(capsys, tmp_path)
+    assert code == 0
+    row = read_table(tmp_path).loc[("test/acc", "model=mlp")]
+    # Seed 1's later run, seed 2's completed run (not its later failed attempt), seed 3.
+    assert (row["n"], row["failed"], row["repeats_dropped"]) == (3, 0, 2)
+    assert row["mean"] == pytest.approx((0.90 + 0.80 + 0.70) / 3)
+    report_md = (tmp_path / "report.md").read_text()
+    assert (
+        "- Runs: 5 found, 3 completed, 0 failed or unfinished, 2 not counted: they repeat a seed" in report_md
+    )
+    assert (
+        f"- `{tmp_path / 'first'}`: seed 1 again (completed): {tmp_path / 'again'} completed later "
+        "and is the one counted"
+    ) in report_md
+    assert (
+        f"- `{tmp_path / 'crashed'}`: seed 2 again (failed): {tmp_path / 'finished'} completed it"
+        in report_md
+    )
+
+
+def test_a_seed_that_never_completed_counts_as_one_failure(tmp_path, capsys):
+    write_run(tmp_path / "a", ["seed=4"], status="failed", finished_at="2026-01-01T10:00:00+00:00")
+    write_run(tmp_path / "b", ["seed=4"], status="failed", finished_at="2026-01-01T11:00:00+00:00")
+    write_run(tmp_path / "c", ["seed=5"], {"test/acc": 0.9})
+    assert run_report(capsys, tmp_path)[0] == 0
+    row = read_table(tmp_path).loc[("test/acc", "(defaults)")]
+    assert (row["n"], row["failed"], row["repeats_dropped"]) == (1, 1, 1)
+    assert (
+        f"seed 4 again (failed): {tmp_path / 'b'} is a later attempt" in (tmp_path / "report.md").read_text()
+    )
+
+
+def test_folds_of_one_seed_and_runs_without_a_seed_are_all_counted(tmp_path, capsys):
+    for fold in range(2):
+        write_run(tmp_path / f"fold{fold}", [f"data.fold={fold}"], {"test/acc": 0.9}, seed=1)
+    # Written before run.json recorded seeds: nothing says they repeat each other.
+    write_run(tmp_path / "old1", ["data.fold=2"], {"test/acc": 0.8})
+    write_run(tmp_path / "old2", ["data.fold=2"], {"test/acc": 0.8})
+    assert run_report(capsys, tmp_path)[0] == 0
+    assert list(read_table(tmp_path)["n"]) == [4]
+
+
+def test_a_resumed_run_and_a_fresh_run_of_one_seed_count_once(tmp_path, capsys):
+    """The issue's sequence on real runs: 2 epochs resumed to 3, then a fresh 3-epoch run, seed 42."""
+    common = ["debug=limit", "logger=csv", "model/scheduler=plateau", f"paths.log_dir={tmp_path}"]
+    resumed, fresh = tmp_path / "runs" / "resumed", tmp_path / "runs" / "fresh"
+    run_script("train.py", *common, f"hydra.run.dir={resumed}", "trainer.max_epochs=2")
+    run_script("train.py", *common, f"hydra.run.dir={resumed}", "trainer.max_epochs=3", "ckpt_path=last")
+    run_script("train.py", *common, f"hydra.run.dir={fresh}", "trainer.max_epochs=3")
+    code, out, _ = run_report(capsys, tmp_path / "runs")
+    assert code == 0
+    assert list(read_table(tmp_path / "runs")["n"].unique()) == [1]
+    report_md = (tmp_path / "runs" / "report.md").read_text()
+    assert f"- `{resumed}`: seed 42 again (completed): {fresh} completed later" in report_md
+    # Counted the other way round, the resumed run is marked as such.
+    (fresh / "run.json").unlink()
+    assert run_report(capsys, tmp_path / "runs")[0] == 0
+    assert f"- `{resumed}`: completed, trained in 2 segments" in (tmp_path / "runs" / "report.md").read_text()
+    assert "1 of its runs resumed" in (tmp_path / "runs" / "report.md").read_text()
+
+
+def test_latest_is_the_sweep_started_last(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(report, "LOG_DIR", tmp_path / "logs")
+    code, _, err = run_report(capsys, "latest")
+    assert code == 2 and err.startswith(
+        f"report.py: latest: no sweep under {tmp_path / 'logs'}/<task>/multiruns/"
+    )
+    older = write_sweep(tmp_path / "logs" / "train" / "multiruns" / "b", {"model=linear": BASELINE})
+    newer = write_sweep(tmp_path / "logs" / "eval" / "multiruns" / "a", {"model=mlp": OTHER})
+    os.utime(older / "multirun.yaml", (1_000_000, 1_000_000))
+    code, _, _ = run_report(capsys, "latest")
+    assert code == 0 and (newer / "report.md").is_file() and not (older / "report.md").exists()

@@ -1,12 +1,14 @@
 """Find the runs under some directories and load what they left behind (run.json, history.csv) into pandas.
 
 Runs are grouped by their overrides without the ones that only repeat a configuration (seed, fold).
+A group counts each seed (and fold) once: two runs of one seed are one replicate run twice.
 """
 
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +26,10 @@ REPEAT_KEYS = ("seed", "data.fold")
 IGNORED_KEYS = ("ckpt_path",)
 IGNORED_PREFIXES = ("hydra.", "hydra/", "paths.")
 HINT = "give a run or sweep directory, e.g. logs/train/multiruns/<date>"
+# `report.py latest`: the sweep started last under logs/<task>/multiruns/.
+LATEST = "latest"
+RUN_COLUMNS = ["run_dir", "status", "group", "overrides", "error", "segments"]
+DROPPED_COLUMNS = ["run_dir", "group", "status", "reason"]
 
 
 class ReportError(Exception):
@@ -35,17 +41,28 @@ class Runs:
     """Everything found under `paths`, as tables keyed by run directory."""
 
     paths: list[Path]
-    runs: pd.DataFrame  # one row per run: run_dir, status, group, overrides, error
+    runs: pd.DataFrame  # one row per counted run: run_dir, status, group, overrides, error, segments
     metrics: pd.DataFrame  # one row per completed run and metric: run_dir, group, metric, value
     history: pd.DataFrame  # one row per completed run, epoch and metric: run_dir, group, epoch, metric, value
     metric_names: list[str]  # every metric any run recorded
     warnings: list[str]
     common: tuple[str, ...] = ()  # overrides shared by every run, left out of the group labels
     pooled_folds: bool = False  # some groups pool the folds of a k-fold cross-validation
+    # Runs not counted because another run of their group has the same seed and fold: run_dir, group,
+    # status, reason.
+    dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DROPPED_COLUMNS))
 
 
 def override_key(override: str) -> str:
     return override.split("=", 1)[0]
+
+
+def override_value(overrides: Iterable[str], key: str) -> str | None:
+    """The value given to `key` (`seed=3` -> "3"), the last one if given twice; None if not given."""
+    values = [
+        str(o).lstrip("+").split("=", 1)[1] for o in overrides if override_key(str(o).lstrip("+")) == key
+    ]
+    return values[-1] if values else None
 
 
 def group_overrides(overrides: Iterable[str]) -> tuple[str, ...]:
@@ -63,6 +80,27 @@ def group_overrides(overrides: Iterable[str]) -> tuple[str, ...]:
 def group_label(overrides: Iterable[str]) -> str:
     """E.g. `model=mlp trainer.max_epochs=5` for ["seed=2", "model=mlp", "trainer.max_epochs=5"]."""
     return " ".join(group_overrides(overrides)) or DEFAULTS_LABEL
+
+
+def label(overrides: Iterable[str], common: tuple[str, ...] = ()) -> str:
+    """A group's name: its overrides but those every run shares."""
+    return " ".join(o for o in overrides if o not in common) or DEFAULTS_LABEL
+
+
+def newest_sweep(log_dir: Path) -> Path:
+    """The sweep directory whose multirun.yaml Hydra wrote last (when a sweep starts or is re-run)."""
+    sweeps = [file.parent for file in log_dir.glob("*/multiruns/*/multirun.yaml")]
+    if not sweeps:
+        raise ReportError(
+            f"{LATEST}: no sweep under {log_dir}/<task>/multiruns/; run one (python train.py -m seed=1,2,3) "
+            "or give a run or sweep directory"
+        )
+    return max(sweeps, key=lambda sweep: (sweep / "multirun.yaml").stat().st_mtime)
+
+
+def expand_latest(paths: list[Path], log_dir: Path) -> list[Path]:
+    """`latest` (when no file of that name is here) is the newest sweep."""
+    return [newest_sweep(log_dir) if str(path) == LATEST and not path.exists() else path for path in paths]
 
 
 def find_run_files(paths: list[Path]) -> list[Path]:
@@ -148,6 +186,62 @@ def shared_overrides(override_sets: list[tuple[str, ...]]) -> tuple[str, ...]:
     return tuple(sorted(common))
 
 
+def replicate(record: dict) -> tuple[str, str | None] | None:
+    """The seed and fold a run repeats its configuration with; None when the run.json does not say
+    (no seed recorded), so that it is never merged with another run."""
+    overrides = record.get("overrides") or []
+    seed = record.get("seed")
+    seed = override_value(overrides, "seed") if seed is None else str(seed)
+    if seed is None:
+        return None
+    return seed, override_value(overrides, "data.fold")
+
+
+def finished(file: Path, record: dict) -> float:
+    """When the run ended (or, unfinished, started), as a timestamp; the file's time if run.json has none."""
+    for key in ("finished_at", "started_at"):
+        try:
+            return datetime.fromisoformat(str(record[key])).timestamp()
+        except (KeyError, ValueError):
+            continue
+    return file.stat().st_mtime
+
+
+def one_run_per_replicate(records: list[tuple[Path, dict, tuple[str, ...]]]) -> tuple[list, list]:
+    """Of the runs with the same group, seed and fold, the latest completed one (or, none completed,
+    the latest attempt); the others with the reason they are not counted."""
+
+    def rank(entry) -> tuple[bool, float]:
+        file, record, _ = entry
+        return record.get("status") == COMPLETED, finished(file, record)
+
+    replicates: dict[tuple, list] = {}
+    for index, entry in enumerate(records):
+        seed_and_fold = replicate(entry[1]) if entry[1].get("status") != "unreadable" else None
+        key = (entry[2], *seed_and_fold) if seed_and_fold else (index,)
+        replicates.setdefault(key, []).append(entry)
+    kept, dropped = [], []
+    for key, entries in replicates.items():
+        winner = max(entries, key=rank)
+        kept.append(winner)
+        dropped += [(entry, why_dropped(entry[1], key, winner)) for entry in entries if entry is not winner]
+    order = {id(entry): index for index, entry in enumerate(records)}
+    return sorted(kept, key=lambda entry: order[id(entry)]), dropped
+
+
+def why_dropped(record: dict, key: tuple, winner: tuple) -> str:
+    """E.g. `seed 42 again (completed): <dir> completed later and is the one counted`."""
+    replicate_name = f"seed {key[1]}" + (f", fold {key[2]}" if key[2] is not None else "")
+    counted = winner[0].parent
+    if winner[1].get("status") != COMPLETED:
+        why = f"{counted} is a later attempt"
+    elif record.get("status") == COMPLETED:
+        why = f"{counted} completed later and is the one counted"
+    else:
+        why = f"{counted} completed it"
+    return f"{replicate_name} again ({record.get('status')}): {why}"
+
+
 def load_runs(paths: list[Path]) -> Runs:
     """Read every run under `paths`; raises ReportError when a path holds no run."""
     runs, metrics, histories, warnings = [], [], [], []
@@ -162,19 +256,27 @@ def load_runs(paths: list[Path]) -> Runs:
     if len(tasks) > 1:
         # Training and evaluation runs of one configuration measure different things: keep them apart.
         records = [(f, r, tuple(sorted((*o, f"task={r.get('task_name')}")))) for f, r, o in records]
+    records, repeats = one_run_per_replicate(records)
     pooled_folds = any(
         override_key(str(o).lstrip("+")) == "data.fold"
         for _, r, _ in records
         for o in r.get("overrides") or []
     )
     common = shared_overrides([o for _, record, o in records if record.get("status") != "unreadable"])
+    dropped = [
+        {"run_dir": str(file.parent), "status": record.get("status"), "group": label(overrides, common)}
+        | {"reason": reason}
+        for (file, record, overrides), reason in repeats
+    ]
     for file, record, all_overrides in records:
         run_dir, status = str(file.parent), record.get("status")
         overrides = tuple(o for o in all_overrides if o not in common)
-        group = UNREADABLE_LABEL if status == "unreadable" else (" ".join(overrides) or DEFAULTS_LABEL)
+        group = UNREADABLE_LABEL if status == "unreadable" else label(overrides, common)
         error = "" if status == COMPLETED else first_line_of_error(record)
+        segments = len(record.get("segments") or [None])
         runs.append(
             {"run_dir": run_dir, "status": status, "group": group, "overrides": overrides, "error": error}
+            | {"segments": segments}
         )
         recorded = record.get("metrics") if isinstance(record.get("metrics"), dict) else {}
         metric_names.update(dict.fromkeys(recorded))
@@ -189,13 +291,14 @@ def load_runs(paths: list[Path]) -> Runs:
             histories.append(history.assign(run_dir=run_dir, group=group))
     return Runs(
         paths=list(paths),
-        runs=pd.DataFrame(runs, columns=["run_dir", "status", "group", "overrides", "error"]),
+        runs=pd.DataFrame(runs, columns=RUN_COLUMNS),
         metrics=pd.DataFrame(metrics, columns=["run_dir", "group", "metric", "value"]),
         history=long_history(histories),
         metric_names=sorted(metric_names),
         warnings=warnings,
         common=common,
         pooled_folds=pooled_folds,
+        dropped=pd.DataFrame(dropped, columns=DROPPED_COLUMNS),
     )
 
 

@@ -25,7 +25,7 @@ COLUMNS = [
     "p_value",
     "hedges_g",
 ]
-EXTRA_COLUMNS = ["direction", "baseline", "without_value", "note"]
+EXTRA_COLUMNS = ["direction", "baseline", "without_value", "note", "resumed", "repeats_dropped"]
 CURVE_COLUMNS = ["metric", "group", "epoch", "n", "mean", "ci95_low", "ci95_high"]
 LOWER_IS_BETTER = ("loss", "err", "mse", "mae", "rmse")
 HIGHER_IS_BETTER = ("acc", "f1", "auroc", "auc", "precision", "recall", "r2", "iou", "dice")
@@ -111,6 +111,10 @@ def notes(row: dict, metric: str, is_baseline: bool, comparing: bool) -> str:
         said.append("so p and g against this baseline are undefined for every group")
     if row["without_value"]:
         said.append(f"{row['without_value']} completed run(s) without a finite {metric}, not counted in n")
+    if row["resumed"]:
+        said.append(f"{row['resumed']} of its runs resumed from a checkpoint (listed under Resumed runs)")
+    if row["repeats_dropped"]:
+        said.append(f"{row['repeats_dropped']} run(s) repeating a seed not counted (listed under Repeats)")
     return "; ".join(said)
 
 
@@ -125,6 +129,8 @@ def summarize(runs: Runs, metrics: list[str], baseline: str | None = None) -> pd
     """One row per (metric, group): the COLUMNS, then direction, baseline, without_value and note."""
     completed = (runs.runs["status"] == COMPLETED).groupby(runs.runs["group"]).sum()
     failed = runs.runs.groupby("group").size() - completed
+    resumed = (runs.runs["segments"] > 1).groupby(runs.runs["group"]).sum()
+    repeats = runs.dropped.groupby("group").size()
     rows = []
     for metric in metrics:
         values = runs.metrics[(runs.metrics["metric"] == metric) & np.isfinite(runs.metrics["value"])]
@@ -138,6 +144,7 @@ def summarize(runs: Runs, metrics: list[str], baseline: str | None = None) -> pd
             row.update(compare(sample, base) if comparing else NOT_COMPARED)
             row.update(direction=direction(metric), baseline=group == baseline, baseline_n=len(base))
             row["without_value"] = completed[group] - row["n"]
+            row.update(resumed=int(resumed[group]), repeats_dropped=int(repeats.get(group, 0)))
             row["note"] = notes(row, metric, group == baseline, comparing)
             rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)

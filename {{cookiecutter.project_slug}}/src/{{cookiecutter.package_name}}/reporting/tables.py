@@ -116,21 +116,44 @@ def markdown(summary: pd.DataFrame, runs: Runs, baseline: str | None) -> str:
     completed = int((table["status"] == COMPLETED).sum())
     compared_with = f"`{baseline}`" if baseline else "none (`--baseline` compares every group with one)"
     shared = " ".join(f"`{override}`" for override in runs.common) or "none"
+    repeats = len(runs.dropped)
     header = [
         "# Report",
         "",
-        f"- Runs: {len(table)} found, {completed} completed, {len(table) - completed} failed or unfinished",
+        f"- Runs: {len(table) + repeats} found, {completed} completed, {len(table) - completed} failed or "
+        "unfinished" + (f", {repeats} not counted: they repeat a seed" if repeats else ""),
         "- Paths: " + ", ".join(f"`{path}`" for path in runs.paths),
         f"- Baseline: {compared_with}",
-        "- Groups: runs with the same overrides, apart from `seed` and `data.fold`",
+        "- Groups: runs with the same overrides, apart from `seed` and `data.fold`; each seed (and fold) "
+        "counted once, by its latest completed run",
         f"- Common to all runs (left out of the group names): {shared}",
         "",
         METHOD + (" " + COMPARISON if baseline else "") + (" " + FOLDS if runs.pooled_folds else ""),
     ]
-    failed = table[table["status"] != COMPLETED]
-    listing = [f"- `{run.run_dir}` ({run.status}): {run.error}" for run in failed.itertuples()]
-    footer = [f"## Failed or unfinished runs ({len(failed)})", "", *listing] if listing else []
-    return "\n\n".join(["\n".join(header), markdown_tables(summary), "\n".join(footer)]).rstrip() + "\n"
+    return "\n\n".join(["\n".join(header), markdown_tables(summary), run_lists(runs)]).rstrip() + "\n"
+
+
+def run_lists(runs: Runs) -> str:
+    """The runs that need a word: failed or unfinished, resumed, and not counted as repeats."""
+    listed = list(runs.runs.itertuples())
+    failed = [f"- `{run.run_dir}` ({run.status}): {run.error}" for run in listed if run.status != COMPLETED]
+    resumed = [f"- `{run.run_dir}`: {resumed_note(run)}" for run in listed if run.segments > 1]
+    repeats = [f"- `{run.run_dir}`: {run.reason}" for run in runs.dropped.itertuples()]
+    sections = [
+        run_list("Failed or unfinished runs", failed),
+        run_list("Resumed runs", resumed),
+        run_list("Repeats, not counted", repeats),
+    ]
+    return "\n\n".join(section for section in sections if section)
+
+
+def resumed_note(run) -> str:
+    return f"{run.status}, trained in {run.segments} segments (run.json `segments`; commands in manifest/)"
+
+
+def run_list(title: str, lines: list[str]) -> str:
+    """A section listing runs, one line each; "" when there is none."""
+    return "\n".join([f"## {title} ({len(lines)})", "", *lines]) if lines else ""
 
 
 def latex_escape(text: str) -> str:
