@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -449,6 +450,23 @@ def test_a_killed_sweep_finishes_when_run_again(tmp_path):
         f"paths.log_dir={tmp_path}",
         f"hydra.sweep.dir={sweep_dir}",
     ]
+    # SIGKILL in the middle of the second job, once it has saved a checkpoint.
+    kill_once_written(command, "*seed=2,*/checkpoints/last.ckpt", sweep_dir)
+    (finished,), (crashed,) = sweep_dir.glob("*seed=1,*"), sweep_dir.glob("*seed=2,*")
+    assert read_run(crashed)["status"] == "running" and saved_epoch(crashed) < 29
+
+    epochs_done = saved_epoch(crashed) + 1
+    rerun = run_script("train.py", *command)
+    assert f"Skipping {finished}" in rerun.stdout
+    last = crashed / "checkpoints" / "last.ckpt"
+    assert f"Resuming unfinished sweep job from {last}, after {epochs_done} epochs" in rerun.stdout
+    assert [run["status"] for run in sweep_runs(sweep_dir)] == ["completed", "completed"]
+    assert saved_epoch(crashed) == 29
+    assert not list(crashed.glob("checkpoints/*-v*.ckpt"))
+
+
+def kill_once_written(command: list[str], pattern: str, sweep_dir: Path) -> None:
+    """Start `train.py <command>`; SIGKILL it and its children once `pattern` exists under `sweep_dir`."""
     sweep = subprocess.Popen(
         [sys.executable, "train.py", *command, "extras.print_config=false"],
         cwd=ROOT,
@@ -456,21 +474,55 @@ def test_a_killed_sweep_finishes_when_run_again(tmp_path):
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    # SIGKILL in the middle of the second job, once it has saved a checkpoint.
     deadline = time.monotonic() + 300
-    while not list(sweep_dir.glob("*seed=2,*/checkpoints/last.ckpt")):
-        assert time.monotonic() < deadline and sweep.poll() is None, "the second job never checkpointed"
+    while not list(sweep_dir.glob(pattern)):
+        assert time.monotonic() < deadline and sweep.poll() is None, f"{pattern} was never written"
         time.sleep(0.05)
     os.killpg(sweep.pid, signal.SIGKILL)
     sweep.wait()
-    (finished,), (crashed,) = sweep_dir.glob("*seed=1,*"), sweep_dir.glob("*seed=2,*")
-    assert read_run(crashed)["status"] == "running" and saved_epoch(crashed) < 29
+
+
+def test_a_killed_sweep_job_without_last_ckpt_starts_over_and_says_so(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    command = [
+        "-m",
+        "seed=1",
+        "trainer.max_epochs=30",
+        "callbacks.early_stopping=null",
+        "callbacks.last_checkpoint.min_interval_s=600",  # no last.ckpt before the run ends
+        f"paths.log_dir={tmp_path}",
+        f"hydra.sweep.dir={sweep_dir}",
+    ]
+    kill_once_written(command, "*/checkpoints/epoch_*.ckpt", sweep_dir)
+    (job,) = sweep_dir.glob("*seed=1*")
+    dead = sorted(path.name for path in (job / "checkpoints").iterdir())
+    assert read_run(job)["status"] == "running" and "last.ckpt" not in dead
 
     rerun = run_script("train.py", *command)
-    assert f"Skipping {finished}" in rerun.stdout
-    assert f"Resuming unfinished sweep job from {crashed / 'checkpoints' / 'last.ckpt'}" in rerun.stdout
-    assert [run["status"] for run in sweep_runs(sweep_dir)] == ["completed", "completed"]
-    assert saved_epoch(crashed) == 29
+    assert (
+        f"Starting sweep job {job} over: its earlier attempt (running) left no checkpoints/last.ckpt"
+        in rerun.stdout
+    )
+    assert f"Removed the checkpoints the dead attempt wrote: {', '.join(dead)}" in rerun.stdout
+    run = read_run(job)
+    assert run["status"] == "completed" and len(run["segments"]) == 1
+    # The new attempt's best checkpoint and last.ckpt, nothing of the dead one beside them.
+    assert sorted(path.name for path in (job / "checkpoints").iterdir()) == sorted(
+        [Path(run["best_checkpoint"]).name, "last.ckpt"]
+    )
+
+
+def test_resuming_removes_the_checkpoints_written_after_last_ckpt(tmp_path):
+    run_dir = tmp_path / "run"
+    common = ["debug=limit", EXTENDABLE, f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}"]
+    run_script("train.py", *common, "trainer.max_epochs=2")
+    # What an attempt that died after last.ckpt leaves: a checkpoint of a later epoch, written later.
+    stale = run_dir / "checkpoints" / "epoch_007.ckpt"
+    shutil.copy(run_dir / "checkpoints" / "last.ckpt", stale)
+    resumed = run_script("train.py", *common, "trainer.max_epochs=3", "ckpt_path=last")
+    assert "Removed the checkpoints the dead attempt wrote: epoch_007.ckpt" in resumed.stdout
+    assert not stale.exists() and not list(run_dir.glob("checkpoints/*-v*.ckpt"))
+    assert read_run(run_dir)["status"] == "completed" and saved_epoch(run_dir) == 2
 
 
 def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):

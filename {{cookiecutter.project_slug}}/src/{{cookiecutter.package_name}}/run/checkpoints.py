@@ -2,6 +2,7 @@
 what to type instead."""
 
 import logging
+import math
 import zipfile
 from pathlib import Path
 
@@ -28,9 +29,8 @@ def resume_checkpoint(ckpt_path: str | None, output_dir: str) -> str | None:
     SLURM job that was preempted or timed out and requeued continues where it stopped.
     """
     last = Path(output_dir) / LAST_CHECKPOINT
-    if ckpt_path is None and last.is_file() and (in_sweep() or requeued_by_slurm()):
-        log.info(f"Resuming unfinished {'sweep job' if in_sweep() else 'requeued SLURM job'} from {last}")
-        return str(last)
+    if ckpt_path is None and (in_sweep() or requeued_by_slurm()):
+        return unfinished_job_checkpoint(output_dir)
     if ckpt_path is None:
         return None
     if ckpt_path == "last":
@@ -39,9 +39,70 @@ def resume_checkpoint(ckpt_path: str | None, output_dir: str) -> str | None:
                 f"ckpt_path=last: no {LAST_CHECKPOINT} in {output_dir}, and no earlier run with the same "
                 "config choices and overrides has one; give hydra.run.dir=<run dir> or a .ckpt path"
             )
-        log.info(f"Resuming from {last}")
+        log.info(f"Resuming from {last}, after {epochs_done(last)} epochs")
         return str(last)
     return str(existing_checkpoint(ckpt_path))
+
+
+def unfinished_job_checkpoint(output_dir: str) -> str | None:
+    """A sweep job re-run, or a requeued SLURM job: its `last.ckpt`, saying so; without one, the
+    job starts over, and says that too when an earlier attempt had begun (its run.json is here)."""
+    last = Path(output_dir) / LAST_CHECKPOINT
+    job = "sweep job" if in_sweep() else "requeued SLURM job"
+    if last.is_file():
+        log.info(f"Resuming unfinished {job} from {last}, after {epochs_done(last)} epochs")
+        return str(last)
+    earlier = read_record(output_dir)
+    if earlier:
+        log.info(
+            f"Starting {job} {output_dir} over: its earlier attempt ({earlier.get('status')}) left no "
+            f"{LAST_CHECKPOINT}, which is written at an epoch's end once "
+            "callbacks.last_checkpoint.min_interval_s have passed"
+        )
+    return None
+
+
+def epochs_done(checkpoint: str | Path) -> int:
+    """How many training epochs the checkpoint had finished."""
+    import torch
+
+    # mmap: the weights stay on disk; only the loop state is read.
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
+    return finished_epochs(state)
+
+
+def finished_epochs(state: dict) -> int:
+    return state["loops"]["fit_loop"]["epoch_progress"]["total"]["processed"]
+
+
+def remove_dead_attempts_checkpoints(output_dir: str, resumed_from: str | None) -> list[Path]:
+    """The checkpoints an attempt that died left in its run's `checkpoints/`, removed, and returned.
+
+    Resuming from the run's own `last.ckpt`: every checkpoint written after it (the dead attempt
+    went on training; the resumed run trains those epochs again, and its own files would get a
+    `-v1` beside the stale ones). Starting a sweep or requeued job over: every checkpoint of the
+    attempt. A run resumed from another run's checkpoint, or a new one, has nothing to remove.
+    """
+    directory = Path(output_dir) / LAST_CHECKPOINT.parent
+    last = Path(output_dir) / LAST_CHECKPOINT
+    if resumed_from is not None:
+        if not last.is_file() or Path(resumed_from).resolve() != last.resolve():
+            return []
+        written_before = last.stat().st_mtime
+    elif (in_sweep() or requeued_by_slurm()) and read_record(output_dir) and directory.is_dir():
+        written_before = -math.inf
+    else:
+        return []
+    stale = [
+        path
+        for path in sorted(directory.iterdir())
+        if path.is_file() and path != last and path.stat().st_mtime > written_before
+    ]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    if stale:
+        log.info(f"Removed the checkpoints the dead attempt wrote: {', '.join(path.name for path in stale)}")
+    return stale
 
 
 def existing_checkpoint(ckpt_path: str | None) -> Path:
@@ -97,7 +158,7 @@ def check_resume(checkpoint: str, cfg: DictConfig) -> None:
 def _check_not_completed(state: dict, run_dir: Path, cfg: DictConfig, given: str) -> None:
     if read_record(run_dir).get("status") != "completed":
         return
-    epochs = state["loops"]["fit_loop"]["epoch_progress"]["total"]["processed"]
+    epochs = finished_epochs(state)
     if any(
         name.startswith("EarlyStopping") and callback.get("stopped_epoch", 0) > 0
         for name, callback in state["callbacks"].items()

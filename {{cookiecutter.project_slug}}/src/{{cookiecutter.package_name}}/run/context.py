@@ -30,6 +30,7 @@ from .checkpoints import (
     ResumeRefused,
     check_resume,
     existing_checkpoint,
+    remove_dead_attempts_checkpoints,
     resume_checkpoint,
     training_choices,
     training_config,
@@ -89,6 +90,8 @@ class Run:
             raise
         # Before the record opens: a refused resume leaves the run it names as it was.
         self.check_resume()
+        if is_rank_zero():
+            remove_dead_attempts_checkpoints(self.cfg.paths.output_dir, self.resumed_from)
         with ExitStack() as exits:
             record = RunRecord(self.cfg, resumed_from=self.resumed_from, choices=self.choices)
             self._record = exits.enter_context(record)
