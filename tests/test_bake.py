@@ -101,6 +101,7 @@ src/PKG/callbacks/training_stats.py
 src/PKG/cli/__init__.py
 src/PKG/cli/errors.py
 src/PKG/cli/help.py
+src/PKG/cli/overrides.py
 src/PKG/cli/value_checks.py
 src/PKG/data/__init__.py
 src/PKG/data/cifar10_datamodule.py

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..cli.overrides import override_key, override_value
+
 RUN_FILE = "run.json"
 HISTORY_FILE = "history.csv"
 COMPLETED = "completed"
@@ -51,18 +53,6 @@ class Runs:
     # Runs not counted because another run of their group has the same seed and fold: run_dir, group,
     # status, reason.
     dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DROPPED_COLUMNS))
-
-
-def override_key(override: str) -> str:
-    return override.split("=", 1)[0]
-
-
-def override_value(overrides: Iterable[str], key: str) -> str | None:
-    """The value given to `key` (`seed=3` -> "3"), the last one if given twice; None if not given."""
-    values = [
-        str(o).lstrip("+").split("=", 1)[1] for o in overrides if override_key(str(o).lstrip("+")) == key
-    ]
-    return values[-1] if values else None
 
 
 def group_overrides(overrides: Iterable[str]) -> tuple[str, ...]:
@@ -257,11 +247,7 @@ def load_runs(paths: list[Path]) -> Runs:
         # Training and evaluation runs of one configuration measure different things: keep them apart.
         records = [(f, r, tuple(sorted((*o, f"task={r.get('task_name')}")))) for f, r, o in records]
     records, repeats = one_run_per_replicate(records)
-    pooled_folds = any(
-        override_key(str(o).lstrip("+")) == "data.fold"
-        for _, r, _ in records
-        for o in r.get("overrides") or []
-    )
+    pooled_folds = any(override_value(r.get("overrides") or [], "data.fold") for _, r, _ in records)
     common = shared_overrides([o for _, record, o in records if record.get("status") != "unreadable"])
     dropped = [
         {"run_dir": str(file.parent), "status": record.get("status"), "group": label(overrides, common)}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from ..cli.overrides import override_key
 from ..launch.ranks import is_rank_zero, process_rank
 from ..launch.slurm import slurm_run_name
 from .record import read_record, task_choices
@@ -110,7 +111,7 @@ def overrides_without(overrides, keys: tuple[str, ...]) -> list[str]:
 
 def overrides_one_of(override: str, keys: tuple[str, ...]) -> bool:
     """Whether `override` (`key=value`, `+key=value`, `~key`) sets one of `keys` or a key below one."""
-    key = override.lstrip("+~").split("=", 1)[0]
+    key = override_key(override)
     return any(key == listed or key.startswith(f"{listed}.") for listed in keys)
 
 

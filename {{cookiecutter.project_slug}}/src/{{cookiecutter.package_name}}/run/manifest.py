@@ -23,6 +23,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from ..cli.overrides import override_key
+
 MANIFEST_DIR = "manifest"
 GIT_TIMEOUT_S = 10
 
@@ -129,7 +131,7 @@ def rerun_command(
 
 def without_seed(overrides: list[str]) -> list[str]:
     """Also without `ckpt_path`: the re-run trains from the start, in one go."""
-    return [o for o in overrides if not o.lstrip("+~").startswith(("seed=", "ckpt_path="))]
+    return [o for o in overrides if override_key(o) not in ("seed", "ckpt_path")]
 
 
 def library_versions() -> dict[str, Any]:

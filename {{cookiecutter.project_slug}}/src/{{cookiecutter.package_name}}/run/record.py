@@ -11,6 +11,7 @@ from typing import Any
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from ..cli.overrides import override_key
 from ..launch.ranks import in_sweep, is_rank_zero
 from ..launch.slurm import slurm_job
 from .manifest import write_manifest
@@ -149,7 +150,7 @@ def merged_overrides(segments: list[list[str]]) -> list[str]:
     latest: dict[str, str] = {}
     for overrides in segments:
         for override in overrides:
-            key = override.lstrip("+~").split("=", 1)[0]
+            key = override_key(override)
             if key != "ckpt_path":
                 latest[key] = override
     return list(latest.values())
