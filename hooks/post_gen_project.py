@@ -50,7 +50,11 @@ def remove_switched_off(answers, root):
 
 
 def git_init(answers, root):
-    """A repository on `main` holding the whole project as one commit by the author."""
+    """A repository on `main` holding the whole project as one commit by the author.
+
+    git_init is the default, so a git that cannot commit here (no git, or the user's git config
+    asks for a signature that fails) must not cost the user the project: a warning, and the
+    project without a repository, which the run manifest records as such."""
     if shutil.which("git") is None:
         print(
             "WARNING: git_init is 'yes' but git is not on PATH; skipped `git init`",
@@ -63,12 +67,31 @@ def git_init(answers, root):
         "-c",
         f"user.email={answers['author_email']}",
     ]
-    for command in (
-        ["git", "init", "-q", "-b", "main"],
-        ["git", "add", "-A"],
-        ["git", *identity, "commit", "-q", "-m", INITIAL_COMMIT_MESSAGE],
-    ):
-        subprocess.run(command, cwd=root, check=True, stdin=subprocess.DEVNULL)
+    failure = first_failure(
+        [
+            ("git init", ["git", "init", "-q", "-b", "main"]),
+            ("git add", ["git", "add", "-A"]),
+            ("git commit", ["git", *identity, "commit", "-q", "-m", INITIAL_COMMIT_MESSAGE]),
+        ],
+        root,
+    )
+    if failure:
+        remove(root / ".git")  # no half-made repository: the project alone, as with git_init=no
+        print(
+            f"WARNING: git_init is 'yes' but {failure}; "
+            "the project is written without a repository: run `git init` in it yourself",
+            file=sys.stderr,
+        )
+
+
+def first_failure(steps, root):
+    """Run each (name, command) in turn; the first that fails, as "`name` failed (git's reason)"."""
+    for name, command in steps:
+        result = subprocess.run(command, cwd=root, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if result.returncode != 0:
+            reason = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
+            return f"`{name}` failed ({reason})"
+    return None
 
 
 def main():

@@ -19,6 +19,26 @@ BIN = Path(sys.executable).parent
 os.environ["WANDB_MODE"] = "offline"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_git():
+    """Keep the developer's git config and identity out of the bakes' git calls (git_init is the
+    default): a global commit.gpgsign or hooksPath would change or stop their first commits."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        for name in (
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+        ):
+            patch.delenv(name, raising=False)
+        yield
+
+
 @pytest.fixture
 def bake(cookies):
     def _bake(**answers: str) -> Path:

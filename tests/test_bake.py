@@ -190,7 +190,9 @@ train.py
 
 
 def files_of(project) -> set[str]:
-    return {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
+    """The project's files, without those of its git repository (git_init)."""
+    paths = (path.relative_to(project) for path in project.rglob("*") if path.is_file())
+    return {str(path) for path in paths if path.parts[0] != ".git"}
 
 
 def dependencies(project) -> list[str]:

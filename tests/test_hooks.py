@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import BIN, run
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_context
 from cookiecutter.main import cookiecutter
@@ -78,23 +79,6 @@ SWITCHES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def isolated_git(monkeypatch):
-    """Keep the developer's git config and identity out of the hooks' git calls."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in (
-        "GIT_AUTHOR_NAME",
-        "GIT_AUTHOR_EMAIL",
-        "GIT_COMMITTER_NAME",
-        "GIT_COMMITTER_EMAIL",
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
 def bake(cookies, **answers):
     return cookies.bake(extra_context=answers, template=str(TEMPLATE))
 
@@ -106,7 +90,9 @@ def leftovers(output_root):
 
 
 def tree(root):
-    return {path.relative_to(root).as_posix() for path in root.rglob("*")}
+    """Every path under `root` but the repository's own files, which differ with every bake."""
+    paths = (path.relative_to(root) for path in root.rglob("*"))
+    return {path.as_posix() for path in paths if path.parts[0] != ".git"}
 
 
 def files_outside_git(root):
@@ -314,13 +300,9 @@ def test_switching_off_removes_exactly_its_paths(cookies, default_project, optio
 # --- post_gen_project: git ---
 
 
-def test_git_init_makes_one_clean_commit_by_the_author(cookies):
-    result = bake(
-        cookies,
-        git_init="yes",
-        author_name="Ada Lovelace",
-        author_email="ada@example.org",
-    )
+def test_a_default_bake_is_a_repository_with_one_clean_commit_by_the_author(cookies):
+    # No git_init answer: the default, so that every run's manifest can name a commit.
+    result = bake(cookies, author_name="Ada Lovelace", author_email="ada@example.org")
     assert result.exception is None, result.exception
     project = result.project_path
 
@@ -332,6 +314,22 @@ def test_git_init_makes_one_clean_commit_by_the_author(cookies):
     assert git(project, "status", "--porcelain") == ""
     # A generated file that .gitignore matches would be missing from the first commit.
     assert set(git(project, "ls-files").splitlines()) == files_outside_git(project)
+
+
+def test_a_default_train_run_records_the_first_commit(cookies):
+    project = bake(cookies).project_path
+    commit = git(project, "rev-parse", "HEAD")
+
+    # As a user runs it, logs inside the project; debug=fdr: one batch, a few seconds.
+    trained = [BIN / "python", "train.py", "debug=fdr", "extras.print_config=false"]
+    run(trained, project, PYTHONPATH="src")
+
+    (record,) = project.glob("logs/**/run.json")
+    manifest = json.loads((record.parent / json.loads(record.read_text())["manifest"]).read_text())
+    assert manifest["git"]["commit"] == commit and manifest["git"]["dirty"] is False, manifest["git"]
+    assert manifest["rerun"].startswith(f"git checkout {commit} && python train.py debug=fdr")
+    # What a run leaves in the project (logs, caches) is ignored: the tree stays clean.
+    assert git(project, "status", "--porcelain") == ""
 
 
 def test_no_git_init_leaves_no_repository(cookies):
@@ -353,3 +351,20 @@ def test_git_init_without_git_warns_and_carries_on(cookies, monkeypatch, tmp_pat
     assert not (result.project_path / ".git").exists()
     warnings = [line for line in capfd.readouterr().err.splitlines() if line.startswith("WARNING:")]
     assert len(warnings) == 1
+
+
+def test_a_commit_that_git_refuses_warns_and_leaves_the_project_without_a_repository(
+    cookies, monkeypatch, tmp_path, capfd
+):
+    # A user's git config that signs every commit, with a signing program that fails.
+    config = tmp_path / "gitconfig"
+    config.write_text("[commit]\n\tgpgsign = true\n[gpg]\n\tprogram = false\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+
+    result = bake(cookies)
+
+    assert result.exception is None, result.exception
+    assert not (result.project_path / ".git").exists()
+    assert (result.project_path / "train.py").is_file()
+    warnings = [line for line in capfd.readouterr().err.splitlines() if line.startswith("WARNING:")]
+    assert len(warnings) == 1 and "`git commit` failed (" in warnings[0], warnings

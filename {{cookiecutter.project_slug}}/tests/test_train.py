@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -199,7 +200,12 @@ def test_resume_from_last_checkpoint_in_a_given_run_dir(tmp_path):
     assert "max_epochs: 2" in (run_dir / ".hydra" / "config.yaml").read_text()
     (later,) = (run_dir / ".hydra").glob("segment_*/config.yaml")
     assert "max_epochs: 4" in later.read_text()
-    rerun = json.loads((run_dir / second["manifest"]).read_text())["rerun"].split(" && ")
+    manifest = json.loads((run_dir / second["manifest"]).read_text())
+    # In a git repository (a bake's default) the re-run first checks out the code's commit.
+    checkout = [] if manifest["git"]["commit"] is None else [f"git checkout {manifest['git']['commit']}"]
+    steps = manifest["rerun"].split(" && ")
+    assert steps[: len(checkout)] == checkout
+    rerun = [step for step in steps if step.startswith("python ")]
     assert len(rerun) == 2 and "trainer.max_epochs=2" in rerun[0] and "ckpt_path" not in rerun[0]
     assert "trainer.max_epochs=4" in rerun[1] and rerun[1].endswith("seed=42 ckpt_path=last")
     # The CSV logger keeps the first part's file and writes the resumed part's beside it.
@@ -586,12 +592,14 @@ def test_the_baselines_train_and_one_is_named_the_baseline_of_a_report(tmp_path)
 
 @pytest.mark.parametrize("script", ["train.py", "eval.py"])
 @pytest.mark.parametrize("flag", ["--cfg job", "--help"])
-def test_help_and_cfg_job_import_no_torch_lightning_or_wandb(script, flag):
+def test_help_and_cfg_job_import_no_torch_lightning_wandb_or_optuna(script, flag):
+    # optuna: --help asks the installed Hydra plugins for their options, the Optuna sweeper among them.
     probe = (
         f"import runpy, sys; sys.argv = ['{script}', *{flag.split()!r}]\n"
         f"try: runpy.run_path('{script}', run_name='__main__')\n"
         "except SystemExit: pass\n"
-        "print('heavy:', sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'lightning', 'wandb'}))"
+        "heavy = {'torch', 'lightning', 'wandb', 'optuna'}\n"
+        "print('heavy:', sorted({m.split('.')[0] for m in sys.modules} & heavy))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
@@ -604,6 +612,38 @@ def test_help_and_cfg_job_import_no_torch_lightning_or_wandb(script, flag):
             assert f"  {group}: {', '.join(config_options(group))}" in result.stdout
     else:
         assert "_target_:" in result.stdout
+
+
+def installed(distribution: str) -> bool:
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def listed_options(help_text: str, group: str) -> list[str]:
+    (line,) = [line for line in help_text.splitlines() if line.startswith(f"  {group}: ")]
+    return line.split(": ", 1)[1].split(", ")
+
+
+@pytest.mark.parametrize("script", ["train.py", "eval.py"])
+def test_help_lists_the_installed_launchers_and_sweepers_beside_the_projects_own(script):
+    result = subprocess.run(
+        [sys.executable, script, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    launchers = listed_options(result.stdout, "hydra/launcher")
+    sweepers = listed_options(result.stdout, "hydra/sweeper")
+    assert launchers == sorted(set(launchers)) and sweepers == sorted(set(sweepers)), result.stdout
+    # Hydra's own, the joblib plugin the project depends on, and configs/hydra/launcher/*.yaml.
+    assert {"basic", "joblib", *config_options("hydra/launcher")} <= set(launchers)
+    assert "basic" in sweepers
+    # A plugin's options are listed exactly when the plugin is installed, whatever the project uses.
+    assert ("submitit_slurm" in launchers) == installed("hydra-submitit-launcher")
+    assert ("optuna" in sweepers) == installed("hydra-optuna-sweeper")
+    if config_options("hparams_search"):  # the project searches with Optuna: it must be offered
+        assert "optuna" in sweepers
 
 
 def test_help_into_a_closed_pipe_ends_quietly():
