@@ -39,36 +39,29 @@ def resume_checkpoint(ckpt_path: str | None, output_dir: str) -> str | None:
                 f"ckpt_path=last: no {LAST_CHECKPOINT} in {output_dir}, and no earlier run with the same "
                 "config choices and overrides has one; give hydra.run.dir=<run dir> or a .ckpt path"
             )
-        log.info(f"Resuming from {last}, after {epochs_done(last)} epochs")
         return str(last)
     return str(existing_checkpoint(ckpt_path))
 
 
 def unfinished_job_checkpoint(output_dir: str) -> str | None:
-    """A sweep job re-run, or a requeued SLURM job: its `last.ckpt`, saying so; without one, the
-    job starts over, and says that too when an earlier attempt had begun (its run.json is here)."""
+    """A sweep job re-run, or a requeued SLURM job: its `last.ckpt`; without one the job starts
+    over, and says so when an earlier attempt had begun (its run.json is here)."""
     last = Path(output_dir) / LAST_CHECKPOINT
-    job = "sweep job" if in_sweep() else "requeued SLURM job"
     if last.is_file():
-        log.info(f"Resuming unfinished {job} from {last}, after {epochs_done(last)} epochs")
         return str(last)
     earlier = read_record(output_dir)
     if earlier:
+        status = earlier.get("status")
         log.info(
-            f"Starting {job} {output_dir} over: its earlier attempt ({earlier.get('status')}) left no "
+            f"Starting {unfinished_job()} {output_dir} over: its earlier attempt ({status}) left no "
             f"{LAST_CHECKPOINT}, which is written at an epoch's end once "
             "callbacks.last_checkpoint.min_interval_s have passed"
         )
     return None
 
 
-def epochs_done(checkpoint: str | Path) -> int:
-    """How many training epochs the checkpoint had finished."""
-    import torch
-
-    # mmap: the weights stay on disk; only the loop state is read.
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
-    return finished_epochs(state)
+def unfinished_job() -> str:
+    return "sweep job" if in_sweep() else "requeued SLURM job"
 
 
 def finished_epochs(state: dict) -> int:
@@ -153,6 +146,9 @@ def check_resume(checkpoint: str, cfg: DictConfig) -> None:
     given = f"ckpt_path={cfg.ckpt_path}" if cfg.ckpt_path else f"resuming {checkpoint}"
     _check_not_completed(state, Path(checkpoint).parent.parent, cfg, given)
     _check_same_schedule(state, cfg, given)
+    # Said once the resume is known to go on; a refused one says only why.
+    resumed = f"unfinished {unfinished_job()} " if cfg.ckpt_path is None else ""
+    log.info(f"Resuming {resumed}from {checkpoint}, after {finished_epochs(state)} epochs")
 
 
 def _check_not_completed(state: dict, run_dir: Path, cfg: DictConfig, given: str) -> None:
