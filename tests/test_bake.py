@@ -158,6 +158,7 @@ src/PKG/run/context.py
 src/PKG/run/directory.py
 src/PKG/run/manifest.py
 src/PKG/run/metrics_kept.py
+src/PKG/run/quiet_console.py
 src/PKG/run/record.py
 src/PKG/run/settings.py
 tests/conftest.py
@@ -176,6 +177,7 @@ tests/test_last_checkpoint.py
 tests/test_loggers.py
 tests/test_nets.py
 tests/test_progress_bar.py
+tests/test_quiet_console.py
 tests/test_readme.py
 tests/test_report.py
 tests/test_reproducibility.py
