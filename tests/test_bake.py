@@ -101,6 +101,7 @@ src/PKG/callbacks/training_stats.py
 src/PKG/cli/__init__.py
 src/PKG/cli/errors.py
 src/PKG/cli/help.py
+src/PKG/cli/pasted_paths.py
 src/PKG/cli/value_checks.py
 src/PKG/data/__init__.py
 src/PKG/data/cifar10_datamodule.py
@@ -176,6 +177,7 @@ tests/test_image_datasets.py
 tests/test_last_checkpoint.py
 tests/test_loggers.py
 tests/test_nets.py
+tests/test_pasted_paths.py
 tests/test_progress_bar.py
 tests/test_quiet_console.py
 tests/test_readme.py
