@@ -102,6 +102,7 @@ src/PKG/cli/__init__.py
 src/PKG/cli/errors.py
 src/PKG/cli/help.py
 src/PKG/cli/overrides.py
+src/PKG/cli/pasted_paths.py
 src/PKG/cli/value_checks.py
 src/PKG/data/__init__.py
 src/PKG/data/cifar10_datamodule.py
@@ -159,6 +160,7 @@ src/PKG/run/context.py
 src/PKG/run/directory.py
 src/PKG/run/manifest.py
 src/PKG/run/metrics_kept.py
+src/PKG/run/quiet_console.py
 src/PKG/run/record.py
 src/PKG/run/settings.py
 tests/conftest.py
@@ -176,7 +178,9 @@ tests/test_image_datasets.py
 tests/test_last_checkpoint.py
 tests/test_loggers.py
 tests/test_nets.py
+tests/test_pasted_paths.py
 tests/test_progress_bar.py
+tests/test_quiet_console.py
 tests/test_readme.py
 tests/test_report.py
 tests/test_reproducibility.py

@@ -1,6 +1,7 @@
 """Evaluate a checkpoint on the test split.
 
     python eval.py ckpt_path=logs/train/runs/<run>/checkpoints/last.ckpt
+    python eval.py ckpt_path=logs/train/multiruns/<date>/model=linear,seed=1   # a run's best epoch
 
 The task, network and data are rebuilt from the training run's own config (saved beside the
 checkpoint in `<run>/.hydra/config.yaml`), so `model=...` need not be repeated; `use_train_config=false`
@@ -18,6 +19,7 @@ os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
 from {{ cookiecutter.package_name }}.cli.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
 from {{ cookiecutter.package_name }}.cli.help import help_requested, print_script_help  # noqa: E402
+from {{ cookiecutter.package_name }}.cli.pasted_paths import quote_pasted_paths  # noqa: E402
 from {{ cookiecutter.package_name }}.run.context import EvaluationRun  # noqa: E402
 from {{ cookiecutter.package_name }}.run.directory import register_resolvers  # noqa: E402
 
@@ -51,5 +53,6 @@ if __name__ == "__main__":
     if help_requested():  # groups listed from configs/: 0.2 s, where Hydra's --help takes seconds
         print_script_help(__doc__)
     else:
+        quote_pasted_paths()  # a sweep job's path, `model=linear,seed=1/` and all, as printed
         with config_errors_in_one_line():
             main()

@@ -15,6 +15,7 @@ os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
 from {{ cookiecutter.package_name }}.cli.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
 from {{ cookiecutter.package_name }}.cli.help import help_requested, print_script_help  # noqa: E402
+from {{ cookiecutter.package_name }}.cli.pasted_paths import quote_pasted_paths  # noqa: E402
 from {{ cookiecutter.package_name }}.run.context import Run  # noqa: E402
 from {{ cookiecutter.package_name }}.run.directory import register_resolvers  # noqa: E402
 
@@ -56,5 +57,6 @@ if __name__ == "__main__":
     if help_requested():  # groups listed from configs/: 0.2 s, where Hydra's --help takes seconds
         print_script_help(__doc__)
     else:
+        quote_pasted_paths()  # a sweep job's path, `model=linear,seed=1/` and all, as printed
         with config_errors_in_one_line():
             main()

@@ -110,6 +110,24 @@ BAD_INPUTS = [
     ("eval.py", [], "ckpt_path is required: pass ckpt_path=<run dir>/checkpoints/last.ckpt"),
     ("eval.py", ["ckpt_path=/nowhere/best.ckpt"], "ckpt_path=/nowhere/best.ckpt: no such file"),
     ("eval.py", ["ckpt_path=README.md"], "ckpt_path=README.md: not a checkpoint"),
+    (
+        "eval.py",
+        ["ckpt_path=configs"],
+        "ckpt_path=configs: a directory with neither the best checkpoint its run.json records nor "
+        "checkpoints/last.ckpt; give a run directory",
+    ),
+    (
+        "train.py",
+        ["ckpt_path=configs"],
+        "ckpt_path=configs: a directory with no checkpoints/last.ckpt; give a",
+    ),
+    # Not a path that exists, so not quoted for Hydra (cli/pasted_paths.py): the line says how to.
+    (
+        "eval.py",
+        ["ckpt_path=/nowhere/model=linear,seed=1/last.ckpt"],
+        "cannot parse the override ckpt_path=/nowhere/model=linear,seed=1/last.ckpt: quote the value: "
+        "\"ckpt_path='/nowhere/model=linear,seed=1/last.ckpt'\"",
+    ),
 ]
 if not torch.cuda.is_available():
     # After debug=limit, which trains on the CPU: the command line has the last word.

@@ -11,11 +11,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from hydra.errors import ConfigCompositionException, MissingConfigException
+from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from hydra.experimental.callback import Callback
 from omegaconf.errors import OmegaConfBaseException
 
 from ..launch.ranks import in_sweep
+from .pasted_paths import how_to_quote
 
 PREFIX = "Error: "
 CRYPTIC_ERRORS = (KeyError, IndexError, AttributeError, TypeError, NameError, AssertionError)
@@ -102,6 +103,9 @@ def hydra_error_line(error: Exception) -> str:
             line += f"; available options in '{error.missing_cfg_file.rpartition('/')[0]}': "
             line += ", ".join(error.options)
         return line
+    if isinstance(error, OverrideParseException) and how_to_quote(error.override):
+        # A path that exists was quoted already (cli/pasted_paths.py): this one does not, or is no path.
+        return f"cannot parse the override {error.override}: quote the value: {how_to_quote(error.override)}"
     if isinstance(error, ConfigCompositionException) and isinstance(error.__cause__, OmegaConfBaseException):
         return f"{one_line(error)}; {one_line(error.__cause__)}"
     if isinstance(error, OSError) and not isinstance(error, ConfigCompositionException):

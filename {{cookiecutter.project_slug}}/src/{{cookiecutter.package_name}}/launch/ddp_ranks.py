@@ -9,7 +9,6 @@ task per rank and nothing is started here either.
 """
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from ..cli.pasted_paths import hydra_quoted
 
 # Strategies whose processes Lightning would start by re-running the command line.
 SUBPROCESS_STRATEGIES = ("ddp", "ddp_find_unused_parameters_true", "ddp_find_unused_parameters_false")
@@ -133,18 +134,11 @@ def _rank_command(config_dir: str, rank: int) -> list[str]:
         str(script),
         f"--config-path={config_dir}",
         "--config-name=config",
-        f"hydra.run.dir={_quoted(hydra_cfg.runtime.output_dir)}",
+        f"hydra.run.dir={hydra_quoted(hydra_cfg.runtime.output_dir)}",
         # Rank 0 owns .hydra/ and the run's log; this rank logs to a file of its own.
         "hydra.output_subdir=null",
         f"hydra.job.name={hydra_cfg.job.name}_rank{rank}",
     ]
-
-
-def _quoted(value: str) -> str:
-    """A Hydra override value that may contain `,` or `=` (sweep job directories do). In Hydra's
-    quoted strings a backslash is literal, except before a quote or at the end."""
-    escaped = re.sub(r"(\\*)('|$)", lambda m: m.group(1) * 2 + ("\\'" if m.group(2) else ""), str(value))
-    return f"'{escaped}'"
 
 
 def _restore(saved_env: dict[str, str | None]) -> None:

@@ -40,7 +40,7 @@ def resume_checkpoint(ckpt_path: str | None, output_dir: str) -> str | None:
                 "config choices and overrides has one; give hydra.run.dir=<run dir> or a .ckpt path"
             )
         return str(last)
-    return str(existing_checkpoint(ckpt_path))
+    return str(existing_checkpoint(ckpt_path, best=False))
 
 
 def unfinished_job_checkpoint(output_dir: str) -> str | None:
@@ -98,12 +98,17 @@ def remove_dead_attempts_checkpoints(output_dir: str, resumed_from: str | None) 
     return stale
 
 
-def existing_checkpoint(ckpt_path: str | None) -> Path:
+def existing_checkpoint(ckpt_path: str | None, best: bool = True) -> Path:
+    """The checkpoint `ckpt_path` names: a .ckpt file, or a run or job directory (as `Done: <dir>`
+    prints it) for its best epoch's checkpoint (`best`, to evaluate) or its `last.ckpt` (to resume)."""
     if not ckpt_path:
         raise CheckpointNotFound(
             "ckpt_path is required: pass ckpt_path=<run dir>/checkpoints/last.ckpt (or another .ckpt)"
         )
     path = Path(ckpt_path)
+    if path.is_dir():
+        path = checkpoint_of_run(path, best)
+        log.info(f"ckpt_path={ckpt_path}: using {path}")
     if not path.is_file():
         raise CheckpointNotFound(f"ckpt_path={ckpt_path}: no such file; give the path of a .ckpt file")
     # torch.save writes zip archives: anything else would fail later with an unpickling error.
@@ -113,6 +118,29 @@ def existing_checkpoint(ckpt_path: str | None) -> Path:
             "from a run's checkpoints/ directory"
         )
     return path
+
+
+def checkpoint_of_run(run_dir: Path, best: bool) -> Path:
+    """`run_dir`'s best checkpoint as its run.json records it (`best`), else its `last.ckpt`."""
+    looked_for = [*(recorded_best(run_dir) if best else []), run_dir / LAST_CHECKPOINT]
+    found = next((path for path in looked_for if path.is_file()), None)
+    if found is None:
+        missing = (
+            f"neither the best checkpoint its run.json records nor {LAST_CHECKPOINT}"
+            if best
+            else f"no {LAST_CHECKPOINT}"
+        )
+        raise CheckpointNotFound(
+            f"ckpt_path={run_dir}: a directory with {missing}; give a run directory (as `Done: <dir>` "
+            "prints it) or a .ckpt file"
+        )
+    return found
+
+
+def recorded_best(run_dir: Path) -> list[Path]:
+    """run.json's `best_checkpoint`, and the file of that name in `run_dir` if the run was moved."""
+    best = read_record(run_dir).get("best_checkpoint")
+    return [Path(best), run_dir / "checkpoints" / Path(best).name] if best else []
 
 
 def training_choices(ckpt_path: Path, groups: tuple[str, ...]) -> dict[str, str]:

@@ -2,22 +2,13 @@
 precision."""
 
 import logging
-import warnings
 from pathlib import Path
 
 from dotenv import load_dotenv
 from omegaconf import DictConfig, OmegaConf
 
 from ..launch.ranks import is_rank_zero
-
-# Lightning's advice that does not apply to small in-memory data sets or to CPU-only machines.
-NOISY_WARNINGS = (
-    ".*does not have many workers.*",
-    ".*The `srun` command is available on your system but is not used.*",
-    ".*GPU available but not used.*",
-    ".*Checkpoint directory .* exists and is not empty.*",
-    r".*isinstance\(treespec, LeafSpec\)` is deprecated.*",
-)
+from .quiet_console import hide_noisy_log_lines, hide_noisy_warnings
 
 
 def apply_extras(cfg: DictConfig) -> None:
@@ -27,8 +18,8 @@ def apply_extras(cfg: DictConfig) -> None:
     set_float32_matmul_precision(cfg.get("float32_matmul_precision", "highest"))
     print_each_log_line_once()
     if extras.get("ignore_warnings"):
-        for pattern in NOISY_WARNINGS:
-            warnings.filterwarnings("ignore", message=pattern)
+        hide_noisy_warnings()
+    hide_noisy_log_lines(bool(extras.get("quiet_lightning")))
     if extras.get("print_config") and is_rank_zero():
         print_config_tree(cfg, save_to=Path(cfg.paths.output_dir) / "config_tree.log")
 
