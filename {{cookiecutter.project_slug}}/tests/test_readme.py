@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 
 EXAMPLES = sorted(set(re.findall(r"python train\.py([^`\n#|]*)", (ROOT / "README.md").read_text())))
 # Flags of the command line, not config overrides.
-FLAGS = {"-m", "--multirun", "--cfg", "job", "..."}
+FLAGS = {"-m", "--multirun", "--cfg", "job", "--help", "..."}
 
 
 def first_job(example: str) -> list[str]:

@@ -659,3 +659,16 @@ def test_help_into_a_closed_pipe_ends_quietly():
     )
     os.close(write_end)
     assert result.returncode == 0 and result.stderr == b"", result.stderr.decode()[-2000:]
+
+
+def test_resuming_another_runs_checkpoint_under_another_model_is_refused(tmp_path):
+    trained = tmp_path / "linear"
+    run_script("train.py", "debug=limit", "model=linear", f"hydra.run.dir={trained}")
+    checkpoint = trained / "checkpoints" / "last.ckpt"
+    result = run_script(
+        "train.py", "debug=limit", f"ckpt_path={checkpoint}", f"hydra.run.dir={tmp_path / 'mlp'}", check=False
+    )
+    assert result.returncode != 0 and result.stderr.strip().splitlines() == [
+        f"Error: ckpt_path={checkpoint}: written by a run with model=linear, this run has model=mlp: "
+        "give model=linear to resume it (HYDRA_FULL_ERROR=1 shows the traceback)"
+    ]

@@ -172,11 +172,31 @@ def check_resume(checkpoint: str, cfg: DictConfig) -> None:
     # mmap: the weights stay on disk; only the loop and scheduler states are read here.
     state = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
     given = f"ckpt_path={cfg.ckpt_path}" if cfg.ckpt_path else f"resuming {checkpoint}"
+    _check_same_choices(Path(checkpoint), given)
     _check_not_completed(state, Path(checkpoint).parent.parent, cfg, given)
     _check_same_schedule(state, cfg, given)
     # Said once the resume is known to go on; a refused one says only why.
     resumed = f"unfinished {unfinished_job()} " if cfg.ckpt_path is None else ""
     log.info(f"Resuming {resumed}from {checkpoint}, after {finished_epochs(state)} epochs")
+
+
+# The config groups that decide what the weights are: resuming under others cannot load them.
+WEIGHT_GROUPS = ("task", "model", "data")
+
+
+def _check_same_choices(checkpoint: Path, given: str) -> None:
+    """The checkpoint's run (its run.json, when it is beside it) chose the same model and data."""
+    from hydra.core.hydra_config import HydraConfig
+
+    trained = training_choices(checkpoint, WEIGHT_GROUPS)
+    here = HydraConfig.get().runtime.choices
+    differ = {group: choice for group, choice in trained.items() if here.get(group, choice) != choice}
+    if differ:
+        theirs = " ".join(f"{group}={choice}" for group, choice in sorted(differ.items()))
+        ours = " ".join(f"{group}={here.get(group)}" for group in sorted(differ))
+        raise ResumeRefused(
+            f"{given}: written by a run with {theirs}, this run has {ours}: give {theirs} to resume it"
+        )
 
 
 def _check_not_completed(state: dict, run_dir: Path, cfg: DictConfig, given: str) -> None:
