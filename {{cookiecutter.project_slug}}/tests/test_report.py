@@ -113,8 +113,8 @@ def test_statistics_agree_with_independent_computation(sweep, capsys):
     markdown = (sweep / "report.md").read_text()
     assert "## test/acc (higher is better)" in markdown
     assert (
-        "| model=mlp | 3 | 0 | **0.9600 ± 0.0100** | [0.9352, 0.9848] | +0.0400 | 0.0548 | +2.0239 |"
-        in markdown
+        "| model=mlp | 3 | 0 | **0.9600 ± 0.0100** | [0.9352, 0.9848] | +0.0400 | [+0.0300, +0.0500] | "
+        "paired t | 0.0202 | 0.0202 | +2.0239 | 1.0000 [1.0000, 1.0000] |" in markdown
     )
     assert "| model=mlp |" in out
 
@@ -430,3 +430,119 @@ def test_latest_is_the_sweep_started_last(tmp_path, capsys, monkeypatch):
     os.utime(older / "multirun.yaml", (1_000_000, 1_000_000))
     code, _, _ = run_report(capsys, "latest")
     assert code == 0 and (newer / "report.md").is_file() and not (older / "report.md").exists()
+
+
+# Four seeds of a baseline and three groups: mlp clearly better, cnn a little, wide no better.
+ABLATION = {
+    "model=linear": [0.900, 0.912, 0.905, 0.921],
+    "model=mlp": [0.931, 0.940, 0.929, 0.951],
+    "model=cnn": [0.911, 0.915, 0.917, 0.926],
+    "model=wide": [0.895, 0.925, 0.899, 0.915],
+}
+
+
+def holm_by_hand(p_values: list[float]) -> list[float]:
+    """Holm–Bonferroni as its definition reads: the i-th smallest p times (k - i), made monotone."""
+    k, order = len(p_values), sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * k, 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (k - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def test_paired_tests_and_holm_agree_with_an_independent_computation(tmp_path, capsys):
+    write_sweep(tmp_path, ABLATION)
+    assert run_report(capsys, tmp_path, "--baseline", "model=linear", "--metric", "test/acc")[0] == 0
+    table = read_table(tmp_path).loc["test/acc"]
+    groups = ["model=cnn", "model=mlp", "model=wide"]
+    raw = [stats.ttest_rel(ABLATION[group], ABLATION["model=linear"]).pvalue for group in groups]
+    for group, p_raw, p_holm in zip(groups, raw, holm_by_hand(raw), strict=True):
+        row = table.loc[group]
+        assert (row.test, row.design) == ("paired t", "paired on seeds 1–4")
+        assert row.p_paired == pytest.approx(p_raw) and row.p_test == pytest.approx(p_raw)
+        assert row.p_holm == pytest.approx(p_holm) and row.significant_holm == (p_holm < 0.05)
+        welch = stats.ttest_ind(ABLATION[group], ABLATION["model=linear"], equal_var=False).pvalue
+        assert row.p_value == pytest.approx(welch)  # the column's meaning is kept: Welch's p
+    markdown = (tmp_path / "report.md").read_text()
+    for group, p_holm in zip(groups, holm_by_hand(raw), strict=True):
+        said = f"- {group}: paired t (paired on seeds 1–4): significant after Holm's correction over 3"
+        assert (said in markdown) == (p_holm < 0.05)
+    # The example is built so that Holm changes a conclusion: cnn passes 0.05 only uncorrected.
+    assert raw[0] < 0.05 < holm_by_hand(raw)[0]
+    assert (
+        "- model=cnn: paired t (paired on seeds 1–4): p < 0.05 uncorrected, not significant after" in markdown
+    )
+
+
+def test_partly_shared_seeds_fall_back_to_welch_and_say_why(tmp_path, capsys):
+    for seed, value in zip((1, 2, 3), BASELINE, strict=True):
+        write_run(tmp_path / f"base{seed}", ["model=linear", f"seed={seed}"], {"test/acc": value})
+    for seed, value in zip((2, 3, 4), OTHER, strict=True):
+        write_run(tmp_path / f"mlp{seed}", ["model=mlp", f"seed={seed}"], {"test/acc": value})
+    assert run_report(capsys, tmp_path, "--baseline", "model=linear", "--metric", "test/acc")[0] == 0
+    row = read_table(tmp_path).loc[("test/acc", "model=mlp")]
+    assert (
+        row.test == "Welch t"
+        and row.design == "Welch: seed 4 only in this group, seed 1 only in the baseline"
+    )
+    assert math.isnan(row.p_paired) and row.p_test == pytest.approx(row.p_value)
+
+
+def test_bootstrap_interval_and_probability_of_improvement(tmp_path, capsys):
+    write_sweep(tmp_path, {"model=linear": ABLATION["model=linear"], "model=wide": ABLATION["model=wide"]})
+    assert run_report(capsys, tmp_path, "--baseline", "model=linear")[0] == 0
+    table = read_table(tmp_path)
+    acc, loss = table.loc[("test/acc", "model=wide")], table.loc[("test/loss", "model=wide")]
+    assert acc.diff_boot_low < acc["diff"] < acc.diff_boot_high
+    # Paired resampling: the interval of the mean difference lies within the per-seed differences' range.
+    differences = [a - b for a, b in zip(ABLATION["model=wide"], ABLATION["model=linear"], strict=True)]
+    assert min(differences) <= acc.diff_boot_low and acc.diff_boot_high <= max(differences)
+    # P(a wide run beats a linear run) over the 16 pairs, counted by hand; loss = 1 - acc is the mirror.
+    wins = sum(w > b for w in ABLATION["model=wide"] for b in ABLATION["model=linear"])
+    assert acc.p_better == pytest.approx(wins / 16) and loss.p_better == pytest.approx(wins / 16)
+    assert acc.p_better_low <= acc.p_better <= acc.p_better_high
+
+
+def power_of_paired_t(n: int, effect_size: float) -> float:
+    """The two-sided paired t-test's power at α = 0.05, from the noncentral t distribution."""
+    critical = stats.t.ppf(0.975, n - 1)
+    noncentrality = effect_size * math.sqrt(n)
+    # Far in its lower tail scipy's noncentral t gives NaN for what is 0 to double precision.
+    lower = stats.nct.cdf(-critical, n - 1, noncentrality)
+    return stats.nct.sf(critical, n - 1, noncentrality) + (0.0 if math.isnan(lower) else lower)
+
+
+@pytest.mark.parametrize(
+    ("group", "min_effect"), [("model=cnn", None), ("model=cnn", 0.005), ("model=mlp", None)]
+)
+def test_seeds_needed_for_80_percent_power(tmp_path, capsys, group, min_effect):
+    write_sweep(tmp_path, {"model=linear": ABLATION["model=linear"], group: ABLATION[group]})
+    extra = [] if min_effect is None else ["--min-effect", str(min_effect)]
+    assert run_report(capsys, tmp_path, "--baseline", "model=linear", "--metric", "test/acc", *extra)[0] == 0
+    row = read_table(tmp_path).loc[("test/acc", group)]
+    differences = [a - b for a, b in zip(ABLATION[group], ABLATION["model=linear"], strict=True)]
+    mean, std = sum(differences) / 4, stats.tstd(differences)
+    effect_size = (min_effect if min_effect is not None else mean) / std
+    needed = int(row.seeds_needed)
+    # The smallest number of seeds (at least 2) whose paired t-test has 80 % power.
+    assert power_of_paired_t(needed, effect_size) >= 0.8
+    assert needed == 2 or power_of_paired_t(needed - 1, effect_size) < 0.8
+    assert row.underpowered == (needed > 4)
+    markdown = (tmp_path / "report.md").read_text()
+    assert f"- {group}: paired t (paired on seeds 1–4): " in markdown
+    assert (f"n = 4; about {needed} seeds needed for 80% power" in markdown) == (needed > 4)
+
+
+def test_almost_stochastic_order_on_request(tmp_path, capsys):
+    groups = ["model=linear", "model=mlp", "model=wide"]
+    write_sweep(tmp_path, {group: ABLATION[group] for group in groups})
+    code, _, err = run_report(capsys, tmp_path, "--aso")
+    assert code == 2 and err == (
+        'report.py: --aso compares each group with the baseline: give --baseline, e.g. "model=linear"\n'
+    )
+    assert run_report(capsys, tmp_path, "--baseline", "model=linear", "--metric", "test/acc", "--aso")[0] == 0
+    table = read_table(tmp_path).loc["test/acc"]
+    # Every mlp run beats every linear run: mlp dominates (ε_min near 0); wide does not (near 0.5 or above).
+    assert table.loc["model=mlp", "aso_eps_min"] < 0.2 < table.loc["model=wide", "aso_eps_min"]
+    assert math.isnan(table.loc["model=linear", "aso_eps_min"])

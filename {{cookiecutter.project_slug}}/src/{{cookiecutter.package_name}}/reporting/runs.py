@@ -32,6 +32,7 @@ HINT = "give a run or sweep directory, e.g. logs/train/multiruns/<date>"
 LATEST = "latest"
 RUN_COLUMNS = ["run_dir", "status", "group", "overrides", "error", "segments"]
 DROPPED_COLUMNS = ["run_dir", "group", "status", "reason"]
+METRIC_COLUMNS = ["run_dir", "group", "metric", "value", "replicate"]
 
 
 class ReportError(Exception):
@@ -44,7 +45,9 @@ class Runs:
 
     paths: list[Path]
     runs: pd.DataFrame  # one row per counted run: run_dir, status, group, overrides, error, segments
-    metrics: pd.DataFrame  # one row per completed run and metric: run_dir, group, metric, value
+    # One row per completed run and metric: run_dir, group, metric, value, and `replicate`: the
+    # run's seed and fold ("seed=3", "seed=3 fold=1"), or its run_dir when run.json records no seed.
+    metrics: pd.DataFrame
     history: pd.DataFrame  # one row per completed run, epoch and metric: run_dir, group, epoch, metric, value
     metric_names: list[str]  # every metric any run recorded
     warnings: list[str]
@@ -187,6 +190,15 @@ def replicate(record: dict) -> tuple[str, str | None] | None:
     return seed, override_value(overrides, "data.fold")
 
 
+def replicate_label(record: dict, run_dir: str) -> str:
+    """What pairs a run with the baseline's run of the same seed (and fold): "seed=3 fold=1"."""
+    key = replicate(record)
+    if key is None:
+        return run_dir
+    seed, fold = key
+    return f"seed={seed}" + (f" fold={fold}" if fold is not None else "")
+
+
 def finished(file: Path, record: dict) -> float:
     """When the run ended (or, unfinished, started), as a timestamp; the file's time if run.json has none."""
     for key in ("finished_at", "started_at"):
@@ -269,7 +281,10 @@ def load_runs(paths: list[Path]) -> Runs:
         if status != COMPLETED:
             continue
         for metric, value in recorded.items():
-            metrics.append({"run_dir": run_dir, "group": group, "metric": metric, "value": as_float(value)})
+            metrics.append(
+                {"run_dir": run_dir, "group": group, "metric": metric, "value": as_float(value)}
+                | {"replicate": replicate_label(record, run_dir)}
+            )
         history, warning = read_history(file.parent / HISTORY_FILE)
         if warning:
             warnings.append(warning)
@@ -278,7 +293,7 @@ def load_runs(paths: list[Path]) -> Runs:
     return Runs(
         paths=list(paths),
         runs=pd.DataFrame(runs, columns=RUN_COLUMNS),
-        metrics=pd.DataFrame(metrics, columns=["run_dir", "group", "metric", "value"]),
+        metrics=pd.DataFrame(metrics, columns=METRIC_COLUMNS),
         history=long_history(histories),
         metric_names=sorted(metric_names),
         warnings=warnings,

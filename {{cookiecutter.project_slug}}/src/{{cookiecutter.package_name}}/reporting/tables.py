@@ -17,9 +17,14 @@ METHOD = (
     "result would change on other test data."
 )
 COMPARISON = (
-    "diff: mean − baseline mean; p: Welch's t-test; g: Hedges' g (pooled std, small-sample corrected). "
-    "p-values are not corrected for multiple comparisons: with k groups against the baseline, about "
-    "0.05·k of them fall below 0.05 by chance alone (correct with Holm's method before claiming)."
+    "diff: mean − baseline mean, with a 95 % bootstrap CI (BCa, pairs resampled together when paired). "
+    "test: a paired t-test on the per-seed differences when the group and the baseline have the same "
+    "seeds (and folds), all present; otherwise Welch's t-test, and the notes say why. p (Holm): that "
+    "test's p adjusted by Holm–Bonferroni over the comparisons of the metric with the baseline; a "
+    "difference is significant when it is below 0.05. g: Hedges' g (pooled std, small-sample corrected). "
+    "P(better): the chance that a run of the group beats a run of the baseline (ties count half), with "
+    "a bootstrap CI. report.csv also has Welch's p for every row (p_value), the t interval of the "
+    "difference and the seeds 80 % power would need (seeds_needed)."
 )
 FOLDS = (
     "Folds share most of their training data, so their scores are correlated: intervals and "
@@ -82,20 +87,40 @@ def interval(row) -> str:
     return "" if math.isnan(row.ci95_low) else "[" + number(row.ci95_low) + ", " + number(row.ci95_high) + "]"
 
 
+def comparison_cells(row) -> list[str]:
+    """diff, its bootstrap CI, the test, p, Holm's p, g and P(better) [its CI]."""
+    better = number(row.p_better)
+    if better and not math.isnan(row.p_better_low):
+        better += f" [{number(row.p_better_low)}, {number(row.p_better_high)}]"
+    return [
+        number(row.diff, signed=True),
+        pair(row.diff_boot_low, row.diff_boot_high, signed=True),
+        row.test,
+        p_value(row.p_test),
+        p_value(row.p_holm),
+        number(row.hedges_g, signed=True),
+        better,
+    ]
+
+
+def pair(low: float, high: float, signed: bool = False) -> str:
+    return "" if math.isnan(low) else f"[{number(low, signed)}, {number(high, signed)}]"
+
+
 def markdown_table(rows: pd.DataFrame, comparing: bool) -> str:
     direction = rows["direction"].iloc[0]
     header = ["group", "n", "failed", "mean ± std" + ARROWS.get(direction, ""), "95 % CI"]
-    header += ["diff", "p", "g"] if comparing else []
+    header += ["diff", "bootstrap 95 % CI", "test", "p", "p (Holm)", "g", "P(better)"] if comparing else []
     lines = [
         "| " + " | ".join(header) + " |",
-        "|:--|--:|--:|--:|:-:|" + ("--:|--:|--:|" if comparing else ""),
+        "|:--|--:|--:|--:|:-:|" + ("--:|:-:|:--|--:|--:|--:|--:|" if comparing else ""),
     ]
     for row, best in zip(rows.itertuples(), best_rows(rows), strict=True):
         mean = mean_and_std(row, " ± ")
         name = group_name(row).replace("|", "\\|")
         cells = [name, str(row.n), str(row.failed), f"**{mean}**" if best and mean else mean, interval(row)]
         if comparing:
-            cells += [number(row.diff, signed=True), p_value(row.p_value), number(row.hedges_g, signed=True)]
+            cells += comparison_cells(row)
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"- {row.group}: {row.note}" for row in rows.itertuples() if row.note]
     return "\n".join(lines + (["", "Notes:", *notes] if notes else []))
@@ -167,21 +192,27 @@ def math_mode(text: str) -> str:
 def latex_table(metric: str, rows: pd.DataFrame, comparing: bool) -> str:
     direction = rows["direction"].iloc[0]
     columns = ["Group", "$n$", "Failed", r"Mean $\pm$ std", r"95\,\% CI"]
-    columns += ["Diff.", "$p$", "$g$"] if comparing else []
+    columns += ["Diff.", "Test", "$p$", r"$p_\mathrm{Holm}$", "$g$"] if comparing else []
     body = []
     for row, best in zip(rows.itertuples(), best_rows(rows), strict=True):
         mean = mean_and_std(row, r" \pm ")
         cells = [latex_escape(group_name(row)), str(row.n), str(row.failed)]
         cells += [math_mode(r"\mathbf{" + mean + "}" if best and mean else mean), math_mode(interval(row))]
         if comparing:
-            cells += [math_mode(number(row.diff, signed=True)), math_mode(p_value(row.p_value))]
+            cells += [math_mode(number(row.diff, signed=True)), latex_escape(row.test)]
+            cells += [math_mode(p_value(row.p_test)), math_mode(p_value(row.p_holm))]
             cells += [math_mode(number(row.hedges_g, signed=True))]
         body.append("    " + " & ".join(cells) + r" \\")
     caption = latex_escape(heading(metric, direction))
     caption += (
         r": mean $\pm$ sample std over the $n$ completed runs of each group; 95\,\% CI from Student's $t$"
     )
-    caption += r"; $p$: Welch's $t$-test and $g$: Hedges' $g$ against the baseline." if comparing else "."
+    caption += (
+        r"; against the baseline, $p$ of a paired $t$-test on the same seeds or else Welch's (Test), "
+        r"$p_\mathrm{Holm}$ adjusted over the table's comparisons, $g$: Hedges' $g$."
+        if comparing
+        else "."
+    )
     label = "tab:" + "".join(c if c.isalnum() else "-" for c in metric)
     return "\n".join(
         [
@@ -189,7 +220,7 @@ def latex_table(metric: str, rows: pd.DataFrame, comparing: bool) -> str:
             r"  \centering",
             r"  \caption{" + caption + "}",
             r"  \label{" + label + "}",
-            r"  \begin{tabular}{lrrcc" + ("rrr" if comparing else "") + "}",
+            r"  \begin{tabular}{lrrcc" + ("rlrrr" if comparing else "") + "}",
             r"    \toprule",
             "    " + " & ".join(columns) + r" \\",
             r"    \midrule",

@@ -1,0 +1,170 @@
+"""A group against the baseline: the test its design calls for, intervals that do not assume
+normality, the probability of improvement, and Holm's correction over a report's comparisons.
+
+- Test: paired t on the per-seed differences when the design is paired (design.py), else Welch's t.
+  `p_value` stays Welch's p in every row, as report.csv has always had it; `p_test` is the p of
+  the test named in `test`, and `p_holm` that p after Holm–Bonferroni over the metric's rows.
+- `diff_ci95_*`: the t interval of the difference from that test; `diff_boot_*`: a BCa bootstrap
+  interval of it (scipy.stats.bootstrap; pairs resampled together when paired).
+- `p_better`: the probability that a run of the group beats a run of the baseline (ties count
+  half; "beats" follows the metric's direction), with a bootstrap interval (Agarwal et al., 2021).
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from .design import design
+
+CONFIDENCE = 0.95
+ALPHA = 0.05
+RESAMPLES = 9999
+# The bootstrap's resamples are drawn from this seed: the same runs give the same report.
+BOOTSTRAP_SEED = 0
+COMPARISON_COLUMNS = [
+    "test",
+    "design",
+    "p_paired",
+    "p_test",
+    "p_holm",
+    "significant_holm",
+    "diff_ci95_low",
+    "diff_ci95_high",
+    "diff_boot_low",
+    "diff_boot_high",
+    "p_better",
+    "p_better_low",
+    "p_better_high",
+]
+NOT_COMPARED = (
+    {"diff": math.nan, "p_value": math.nan, "hedges_g": math.nan}
+    | {column: math.nan for column in COMPARISON_COLUMNS}
+    | {"test": "", "design": "", "significant_holm": False}
+)
+
+
+def sample_std(values: np.ndarray) -> float:
+    """The sample std (ddof=1); NaN with fewer than 2 values."""
+    if len(values) < 2:
+        return math.nan
+    std = float(np.std(values, ddof=1))
+    # Values equal but for rounding (0.1 + 0.2 and 0.3) give a std of ~1e-17, which is no spread at all.
+    return 0.0 if std <= 1e-12 * float(np.max(np.abs(values))) else std
+
+
+def compare(group: pd.Series, baseline: pd.Series, direction: str) -> dict:
+    """`group` against `baseline`, both indexed by replicate; Holm's `p_holm` is filled by `holm`."""
+    values, base = group.to_numpy(dtype=float), baseline.to_numpy(dtype=float)
+    diff = float(np.mean(values) - np.mean(base)) if len(values) and len(base) else math.nan
+    row = {**NOT_COMPARED, "diff": diff}
+    if len(values) < 2 or len(base) < 2:
+        return row
+    chosen = design(group, baseline)
+    row["design"] = chosen.why
+    pooled = pooled_std(values, base)
+    # Both groups constant: scipy returns NaN, or a p of 0 when the means differ; neither is evidence.
+    if pooled == 0:
+        return row
+    welch = quietly(stats.ttest_ind, values, base, equal_var=False)
+    row.update(p_value=float(welch.pvalue), hedges_g=hedges_g(diff, pooled, len(values) + len(base)))
+    if chosen.paired:
+        aligned = group.reindex(baseline.index).to_numpy(dtype=float)
+        differences = aligned - base
+        if sample_std(differences) == 0:  # the same gain on every seed: t is infinite, p meaningless
+            row.update(test="paired t", p_better=better(values, base, direction))
+            return row
+        paired = quietly(stats.ttest_rel, aligned, base)
+        row.update(test="paired t", p_paired=float(paired.pvalue), p_test=float(paired.pvalue))
+        chosen_test, samples = paired, (aligned, base)
+    else:
+        row.update(test="Welch t", p_test=float(welch.pvalue))
+        chosen_test, samples = welch, (values, base)
+    low, high = chosen_test.confidence_interval(CONFIDENCE)
+    row.update(diff_ci95_low=float(low), diff_ci95_high=float(high))
+    row["diff_boot_low"], row["diff_boot_high"] = bootstrap_interval(samples, mean_difference, chosen.paired)
+    row["p_better"] = better(*samples, direction)
+    statistic = better_statistic(direction)
+    row["p_better_low"], row["p_better_high"] = bootstrap_interval(samples, statistic, chosen.paired)
+    return row
+
+
+def pooled_std(values: np.ndarray, base: np.ndarray) -> float:
+    """The two samples' common std (each at least 2 values), as Hedges' g and the power estimate use it."""
+    std1, std2 = sample_std(values), sample_std(base)
+    n1, n2 = len(values), len(base)
+    return math.sqrt(((n1 - 1) * std1**2 + (n2 - 1) * std2**2) / (n1 + n2 - 2))
+
+
+def hedges_g(diff: float, pooled_std: float, n: int) -> float:
+    # J = 1 - 3 / (4 n - 9): the standard approximation of Hedges' exact (gamma function) correction.
+    return diff / pooled_std * (1 - 3 / (4 * n - 9))
+
+
+def quietly(test, *args, **kwargs):
+    with warnings.catch_warnings():
+        # Nearly identical values make scipy warn about precision; the p-value is still returned.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return test(*args, **kwargs)
+
+
+def mean_difference(group: np.ndarray, baseline: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(group, axis=axis) - np.mean(baseline, axis=axis)
+
+
+def better_statistic(direction: str):
+    def statistic(group: np.ndarray, baseline: np.ndarray, axis: int = -1) -> np.ndarray:
+        return probability_of_improvement(group, baseline, direction, axis)
+
+    return statistic
+
+
+def better(group: np.ndarray, baseline: np.ndarray, direction: str) -> float:
+    return float(probability_of_improvement(np.asarray(group), np.asarray(baseline), direction))
+
+
+def probability_of_improvement(group: np.ndarray, baseline: np.ndarray, direction: str, axis: int = -1):
+    """P(a run of the group beats a run of the baseline) + half the chance of a tie, over all pairs
+    of runs: the Mann–Whitney U statistic over n·m. "Beats" is "is lower" for a lower-is-better metric."""
+    ours = np.moveaxis(group, axis, -1)[..., :, None]
+    theirs = np.moveaxis(baseline, axis, -1)[..., None, :]
+    wins = ours < theirs if direction == "lower" else ours > theirs
+    return (wins + 0.5 * (ours == theirs)).mean(axis=(-2, -1))
+
+
+def bootstrap_interval(samples: tuple[np.ndarray, ...], statistic, paired: bool) -> tuple[float, float]:
+    """A BCa interval, or a percentile one where BCa is undefined (few, tied values); NaN when the
+    resamples do not vary at all."""
+    for method in ("BCa", "percentile"):
+        with warnings.catch_warnings():
+            # Degenerate resamples (all equal) are expected with 3 seeds; the NaN says it.
+            warnings.simplefilter("ignore")
+            result = stats.bootstrap(
+                samples,
+                statistic,
+                n_resamples=RESAMPLES,
+                paired=paired,
+                vectorized=True,
+                confidence_level=CONFIDENCE,
+                method=method,
+                rng=np.random.default_rng(BOOTSTRAP_SEED),
+            )
+        low, high = result.confidence_interval
+        if np.isfinite(low) and np.isfinite(high):
+            return float(low), float(high)
+    return math.nan, math.nan
+
+
+def holm(p_values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Holm–Bonferroni over the comparisons of one metric: adjusted p and whether each is below ALPHA;
+    rows without a p stay NaN and not significant."""
+    tested = p_values.dropna()
+    adjusted = pd.Series(math.nan, index=p_values.index)
+    significant = pd.Series(False, index=p_values.index)
+    if len(tested):
+        reject, corrected, _, _ = multipletests(tested.to_numpy(), alpha=ALPHA, method="holm")
+        adjusted[tested.index], significant[tested.index] = corrected, reject
+    return adjusted, significant
