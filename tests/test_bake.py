@@ -148,9 +148,13 @@ src/PKG/nets/cnn.py
 src/PKG/nets/linear.py
 src/PKG/nets/mlp.py
 src/PKG/reporting/__init__.py
+src/PKG/reporting/comparison.py
+src/PKG/reporting/design.py
 src/PKG/reporting/plots.py
+src/PKG/reporting/power.py
 src/PKG/reporting/runs.py
 src/PKG/reporting/statistics.py
+src/PKG/reporting/stochastic_order.py
 src/PKG/reporting/tables.py
 src/PKG/run/__init__.py
 src/PKG/run/atomic_checkpoint_io.py
