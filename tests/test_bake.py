@@ -148,6 +148,7 @@ src/PKG/nets/cnn.py
 src/PKG/nets/linear.py
 src/PKG/nets/mlp.py
 src/PKG/reporting/__init__.py
+src/PKG/reporting/html_page.py
 src/PKG/reporting/plots.py
 src/PKG/reporting/runs.py
 src/PKG/reporting/statistics.py
@@ -183,6 +184,7 @@ tests/test_progress_bar.py
 tests/test_quiet_console.py
 tests/test_readme.py
 tests/test_report.py
+tests/test_report_html.py
 tests/test_reproducibility.py
 tests/test_secrets.py
 tests/test_slurm.py
