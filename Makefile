@@ -13,7 +13,7 @@ LINTED := hooks scripts tests benchmarks
 BENCH_ARGS ?=
 
 help:  ## Show this menu
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -44,6 +44,11 @@ slurm-packages:  ## Install SLURM and munge (apt) so that the SLURM tests run in
 	@command -v slurmctld >/dev/null && command -v srun >/dev/null && command -v munged >/dev/null \
 		|| { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SLURM_PACKAGES) >/dev/null; }
 
+# Headless Chromium for the baked project's tests/test_report_html.py, which renders report.html in it.
+browser-packages:  ## Install Chromium (apt) so that the report.html browser test runs instead of skipping
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+		|| { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 lint: install  ## ruff on the template's own code; baked projects are linted by the tests
 	$(VENV)/bin/ruff check $(LINTED) && $(VENV)/bin/ruff format --check $(LINTED)
 
@@ -55,4 +60,4 @@ clean:  ## Remove demo/, caches (keeps .venv)
 	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install demo test bench slurm-packages lint format clean
+.PHONY: help install demo test bench slurm-packages browser-packages lint format clean

@@ -150,6 +150,7 @@ src/PKG/nets/mlp.py
 src/PKG/reporting/__init__.py
 src/PKG/reporting/comparison.py
 src/PKG/reporting/design.py
+src/PKG/reporting/html_page.py
 src/PKG/reporting/plots.py
 src/PKG/reporting/power.py
 src/PKG/reporting/runs.py
@@ -187,6 +188,7 @@ tests/test_progress_bar.py
 tests/test_quiet_console.py
 tests/test_readme.py
 tests/test_report.py
+tests/test_report_html.py
 tests/test_reproducibility.py
 tests/test_secrets.py
 tests/test_slurm.py

@@ -11,7 +11,8 @@ design calls for (paired t on the same seeds, else Welch), Holm-corrected over t
 bootstrap CI of the difference, Hedges' g, P(better) and the seeds 80 % power would need.
 A seed (and fold) run twice in one group counts once: its latest completed run; the report lists the
 others, and the runs that were resumed.
-Writes report.md, report.csv, report.tex and PNG plots to --out (default: the first PATH).
+Writes report.md, report.csv, report.tex, PNG plots and report.html (all of it in one file, plots
+embedded, for a browser with no network) to --out (default: the first PATH).
 """
 
 import argparse
@@ -58,7 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # Imported here so that --help answers at once: these load pandas, scipy and matplotlib.
-    from {{ cookiecutter.package_name }}.reporting import plots, statistics, tables
+    from {{ cookiecutter.package_name }}.reporting import html_page, plots, statistics, tables
     from {{ cookiecutter.package_name }}.reporting.runs import (
         ReportError,
         expand_latest,
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     curves = statistics.epoch_curves(runs.history)
     out = args.out or (args.paths[0] if args.paths[0].is_dir() else args.paths[0].parent)
     written = tables.write_tables(out, summary, runs, baseline)
-    written += plots.write_plots(out, summary, runs.metrics, curves)
+    figures = plots.write_plots(out, summary, runs.metrics, curves)
+    written += [*figures, html_page.write_html(out, summary, runs, baseline, figures)]
 
     print(tables.markdown_tables(summary))
     print("\nWritten:", *written, sep="\n  ")

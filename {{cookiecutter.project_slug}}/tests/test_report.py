@@ -311,6 +311,7 @@ def test_cli_end_to_end(sweep):
         "report.md",
         "report.csv",
         "report.tex",
+        "report.html",
         "metric_test-acc.png",
         "metric_test-loss.png",
     }

@@ -136,24 +136,35 @@ def markdown_tables(summary: pd.DataFrame) -> str:
     return "\n\n".join(sections) if sections else "No metric to report: no completed run recorded any."
 
 
-def markdown(summary: pd.DataFrame, runs: Runs, baseline: str | None) -> str:
-    table = runs.runs
+def run_counts(runs: Runs) -> str:
+    """E.g. `9 found, 6 completed, 3 failed or unfinished, 1 not counted: they repeat a seed`."""
+    table, repeats = runs.runs, len(runs.dropped)
     completed = int((table["status"] == COMPLETED).sum())
+    counts = (
+        f"{len(table) + repeats} found, {completed} completed, {len(table) - completed} failed or unfinished"
+    )
+    return counts + (f", {repeats} not counted: they repeat a seed" if repeats else "")
+
+
+def method(runs: Runs, baseline: str | None) -> str:
+    """What the numbers are, and what to beware of when comparing them or pooling folds."""
+    return METHOD + (" " + COMPARISON if baseline else "") + (" " + FOLDS if runs.pooled_folds else "")
+
+
+def markdown(summary: pd.DataFrame, runs: Runs, baseline: str | None) -> str:
     compared_with = f"`{baseline}`" if baseline else "none (`--baseline` compares every group with one)"
     shared = " ".join(f"`{override}`" for override in runs.common) or "none"
-    repeats = len(runs.dropped)
     header = [
         "# Report",
         "",
-        f"- Runs: {len(table) + repeats} found, {completed} completed, {len(table) - completed} failed or "
-        "unfinished" + (f", {repeats} not counted: they repeat a seed" if repeats else ""),
+        f"- Runs: {run_counts(runs)}",
         "- Paths: " + ", ".join(f"`{path}`" for path in runs.paths),
         f"- Baseline: {compared_with}",
         "- Groups: runs with the same overrides, apart from `seed` and `data.fold`; each seed (and fold) "
         "counted once, by its latest completed run",
         f"- Common to all runs (left out of the group names): {shared}",
         "",
-        METHOD + (" " + COMPARISON if baseline else "") + (" " + FOLDS if runs.pooled_folds else ""),
+        method(runs, baseline),
     ]
     return "\n\n".join(["\n".join(header), markdown_tables(summary), run_lists(runs)]).rstrip() + "\n"
 
