@@ -142,6 +142,7 @@ src/PKG/models/for_data.py
 src/PKG/models/majority_module.py
 src/PKG/models/regressor_module.py
 src/PKG/models/supervised_module.py
+src/PKG/models/weighted_mean.py
 src/PKG/nets/__init__.py
 src/PKG/nets/class_prior.py
 src/PKG/nets/cnn.py
@@ -169,6 +170,7 @@ src/PKG/run/quiet_console.py
 src/PKG/run/record.py
 src/PKG/run/settings.py
 tests/conftest.py
+tests/host_syncs.py
 tests/network_checks.py
 tests/official_format_files.py
 tests/slurm_cluster.py
@@ -178,6 +180,7 @@ tests/test_datamodule.py
 tests/test_ddp.py
 tests/test_epoch_history.py
 tests/test_gpu_ready_switches.py
+tests/test_host_syncs.py
 tests/test_hparams_search.py
 tests/test_image_datasets.py
 tests/test_last_checkpoint.py

@@ -1,7 +1,5 @@
 """Stop training at the first NaN or infinite loss or weight, and say where it happened."""
 
-import math
-
 import lightning as L
 import torch
 
@@ -11,47 +9,85 @@ class NonFiniteLossError(RuntimeError):
 
 
 class StopOnNonFiniteLoss(L.Callback):
-    """Raises at the first training step whose loss is NaN or infinite, and at the end of an
-    epoch whose weights (parameters and buffers such as BatchNorm statistics) are not all finite.
+    """Raises at the first check after a training step whose loss is NaN or infinite, naming that
+    step, and at the end of an epoch whose weights (parameters and buffers such as BatchNorm
+    statistics) are not all finite.
 
-    The epoch-end check runs before Lightning writes the epoch's checkpoints, so that `last.ckpt`
-    stays the last good one; the run is marked failed in run.json. Checking the loss costs one
-    device-to-host copy every `check_every_n_steps` steps; on a GPU, a larger interval saves it.
+    Each step only updates, on the device, the first non-finite step and the last finite loss:
+    reading a device value at every step would make the host wait for the GPU at every step. They
+    are read every `check_every_n_steps` steps (configs: the logging interval) and at each epoch's
+    end, before Lightning writes the epoch's checkpoints, so that `last.ckpt` stays the last good
+    one; the run is marked failed in run.json.
     """
 
     def __init__(self, check_every_n_steps: int = 1) -> None:
         if check_every_n_steps < 1:
             raise ValueError(f"check_every_n_steps={check_every_n_steps}: give a whole number >= 1")
         self.every = check_every_n_steps
-        self.last_finite: tuple[int, float] | None = None
+        # On the loss's device: (global step, epoch, batch) of the first non-finite loss (-1: none
+        # yet), and the step and value of the last finite one.
+        self.first_bad: torch.Tensor | None = None
+        self.last_finite: torch.Tensor | None = None
         self.weights_checked_at_step: int | None = None
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx: int) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
-        if loss is None or trainer.global_step % self.every:
+        if loss is None:
             return
-        value = float(loss.detach())
+        self._track(loss.detach(), trainer.global_step, trainer.current_epoch, batch_idx)
+        if trainer.global_step % self.every == 0:
+            self._check_loss(trainer)
+
+    def _track(self, loss: torch.Tensor, step: int, epoch: int, batch: int) -> None:
+        if self.first_bad is None:
+            self.first_bad = torch.full((3,), -1, dtype=torch.long, device=loss.device)
+            self.last_finite = torch.full((2,), float("nan"), dtype=torch.float64, device=loss.device)
+        finite = torch.isfinite(loss)
+        # Python numbers go to the kernels as arguments: no copy to the device, no wait.
+        first = ~finite & (self.first_bad[0] < 0)
+        self.first_bad = torch.stack(
+            [
+                torch.where(first, value, old)
+                for value, old in zip((step, epoch, batch), self.first_bad, strict=True)
+            ]
+        )
+        keep = finite & (self.first_bad[0] < 0)
+        self.last_finite = torch.stack(
+            [
+                torch.where(keep, float(step), self.last_finite[0]),
+                torch.where(keep, loss.double(), self.last_finite[1]),
+            ]
+        )
+
+    def _check_loss(self, trainer: L.Trainer) -> None:
+        if self.first_bad is None:
+            return
+        step, epoch, batch = self.first_bad.tolist()  # the read, once every check_every_n_steps steps
         # Any rank's NaN stops every rank: one rank raising alone would leave the others waiting.
-        if not trainer.strategy.reduce_boolean_decision(not math.isfinite(value), all=False):
-            self.last_finite = (trainer.global_step, value)
+        if not trainer.strategy.reduce_boolean_decision(step >= 0, all=False):
             return
+        if step < 0:
+            raise NonFiniteLossError("training loss is not finite on another rank; see its log")
+        last_step, last_value = self.last_finite.tolist()
         before = (
-            f"the last finite loss was {self.last_finite[1]:.6g} at step {self.last_finite[0]}"
-            if self.last_finite
+            f"the last finite loss was {last_value:.6g} at step {int(last_step)}"
+            if last_value == last_value  # not NaN: there was one
             else "no finite loss before it"
         )
         raise NonFiniteLossError(
-            f"training loss is {value} at step {trainer.global_step} (epoch {trainer.current_epoch}, batch "
-            f"{batch_idx}); {before}. Try a lower model.optimizer.lr or trainer.gradient_clip_val=1.0; "
-            "debug=anomaly finds the operation"
+            f"training loss is not finite at step {step} (epoch {epoch}, batch {batch}); {before}. "
+            "Try a lower model.optimizer.lr or trainer.gradient_clip_val=1.0; debug=anomaly finds the "
+            "operation"
         )
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # Lightning runs checkpoint callbacks after all others: this comes before the save.
         if not trainer.sanity_checking:
+            self._check_loss(trainer)
             self._check_weights(trainer, pl_module)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._check_loss(trainer)
         self._check_weights(trainer, pl_module)
 
     def _check_weights(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

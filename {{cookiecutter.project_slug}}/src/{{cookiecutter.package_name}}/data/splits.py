@@ -125,7 +125,15 @@ def check_splits(
         if num_classes is None:
             log.info(f"{name}: {len(labels)} samples")
             continue
-        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=num_classes)
+        labels = np.asarray(labels, dtype=np.int64)
+        # Checked once here, so that the metrics need not check every batch (a host sync on a GPU).
+        outside = sorted(set(labels[(labels < 0) | (labels >= num_classes)].tolist()))
+        if outside:
+            raise ValueError(
+                f"the {name} split has class labels {outside[:5]} outside 0..{num_classes - 1}: the data "
+                f"module's contract names {num_classes} classes; give labels 0..{num_classes - 1}"
+            )
+        counts = np.bincount(labels, minlength=num_classes)
         log.info(f"{name}: {len(labels)} samples, per class {dict(enumerate(counts.tolist()))}")
         missing = np.flatnonzero(counts == 0).tolist()
         if missing:

@@ -5,7 +5,9 @@ from collections.abc import Callable, Sequence
 import lightning as L
 import torch
 from torch import nn
-from torchmetrics import MaxMetric, MeanMetric, MetricCollection
+from torchmetrics import MaxMetric, MetricCollection
+
+from .weighted_mean import WeightedMean
 
 
 class SupervisedModule(L.LightningModule):
@@ -50,7 +52,7 @@ class SupervisedModule(L.LightningModule):
             MetricCollection(self.make_metrics(num_outputs), prefix=f"{stage}/")
             for stage in ("train", "val", "test")
         )
-        self.train_loss, self.val_loss, self.test_loss = (MeanMetric() for _ in range(3))
+        self.train_loss, self.val_loss, self.test_loss = (WeightedMean() for _ in range(3))
         self.val_best = MaxMetric()
         # Kept in checkpoints so that a resumed run remembers its best epoch.
         self.val_best.persistent(True)
