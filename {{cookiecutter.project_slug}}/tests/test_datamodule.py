@@ -10,7 +10,9 @@ import torch
 from sklearn.datasets import load_diabetes
 
 from {{ cookiecutter.package_name }}.data.digits_datamodule import DigitsDataModule
+from {{ cookiecutter.package_name }}.data.loading import DeviceBatches, InMemoryDataset
 from {{ cookiecutter.package_name }}.data.splits import DataLeakageError, split_indices
+from train import train
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +172,40 @@ def test_labels_that_look_like_a_numeric_target_point_to_regression():
     message = str(error.value)
     assert message.startswith("the target looks numeric") and "use task=regression" in message
     assert "cannot split the 442" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("overrides", [["model=mlp"], ["model=cnn", "data=digits"]])
+def test_splits_resident_on_the_device_train_exactly_as_from_host_memory(make_config, overrides):
+    """`data.device=accelerator` indexes each batch where the split lives (here the CPU, the same
+    code path as a GPU's): the same batches in the same order as `host`, so the same run."""
+    results = {}
+    for device in ("host", "accelerator"):
+        cfg = make_config(*overrides, "debug=limit", "trainer.deterministic=true", f"data.device={device}")
+        results[device] = train(cfg).metrics
+    assert results["accelerator"] == results["host"]
+
+
+def test_device_resident_batches_cover_the_split_once_per_epoch():
+    dataset = InMemoryDataset(torch.arange(10).float().unsqueeze(1), torch.arange(10))
+    for shuffle in (False, True):
+        batches = list(DeviceBatches(len(dataset), 4, shuffle, torch.device("cpu")))
+        assert [len(batch) for batch in batches] == [4, 4, 2]
+        assert sorted(torch.cat(batches).tolist()) == list(range(10))
+        x, y = dataset.__getitems__(batches[0])
+        assert y.tolist() == batches[0].tolist() and x.squeeze(1).tolist() == batches[0].float().tolist()
+
+
+def test_an_unknown_data_device_is_named(make_config):
+    cfg = make_config("debug=limit", "data.device=gpu0")
+    with pytest.raises(ValueError, match=r"data.device='gpu0': use one of auto, accelerator, host"):
+        train(cfg)
+
+
+@pytest.mark.parametrize(("setting", "resident"), [("accelerator", True), ("host", False), ("auto", False)])
+def test_which_splits_live_on_the_device(setting, resident):
+    # On this CPU-only trainer `auto` keeps host memory: there is no GPU memory to save copies to.
+    datamodule = DigitsDataModule(device=setting)
+    datamodule.trainer = L.Trainer(accelerator="cpu", devices=1, logger=False)
+    datamodule.setup("fit")
+    for loader in (datamodule.train_dataloader(), datamodule.val_dataloader()):
+        assert isinstance(loader.batch_sampler, DeviceBatches) == resident

@@ -41,6 +41,7 @@ class InMemoryDataModule(L.LightningDataModule):
         num_folds: int | None = None,
         fold: int = 0,
         check_leakage: bool | str = True,
+        device: str = "auto",
     ) -> None:
         super().__init__()
         splits.check_fold(num_folds, fold)
@@ -107,6 +108,7 @@ class InMemoryDataModule(L.LightningDataModule):
             shuffle=shuffle,
             num_workers=hp.num_workers,
             pin_memory=hp.pin_memory,
+            device=hp.get("device", "auto"),
         )
 
     def train_dataloader(self) -> DataLoader:

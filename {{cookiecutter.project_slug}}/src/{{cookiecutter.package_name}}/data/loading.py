@@ -1,10 +1,16 @@
 """DataLoaders for splits held in memory as tensors, the same for every data module, and the
 sampler that lets every DDP rank evaluate its own share of a split."""
 
+import math
 from collections.abc import Iterator
 
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, TensorDataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler, TensorDataset
+
+# `data.device`: where an in-memory split lives while it is trained on (see `resident_device`).
+DEVICES = ("auto", "accelerator", "host")
+# `auto` puts the splits on the GPU when they take at most this share of its free memory.
+MOST_OF_FREE_MEMORY = 0.25
 
 
 class InMemoryDataset(TensorDataset):
@@ -14,8 +20,9 @@ class InMemoryDataset(TensorDataset):
     for a batch of 128, 128 lookups and a collate, which costs more than a small network's step.
     """
 
-    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
-        index = torch.as_tensor(indices)
+    def __getitems__(self, indices: list[int] | torch.Tensor) -> tuple[torch.Tensor, ...]:
+        # A tensor of indices (`DeviceBatches`) is already where the data is.
+        index = indices if isinstance(indices, torch.Tensor) else torch.as_tensor(indices)
         # index_select, not tensor[index]: on CPU it is ~50x faster for image-shaped tensors.
         return tuple(tensor.index_select(0, index) for tensor in self.tensors)
 
@@ -32,13 +39,25 @@ def split_loader(
     shuffle: bool,
     num_workers: int = 0,
     pin_memory: bool | None = None,
+    device: str = "host",
 ) -> DataLoader:
     """Training batches shuffled; validation and test in order, every sample once even under DDP.
+
+    `device` (`data.device`): `host` keeps the split in host memory and copies each batch to the
+    accelerator; `accelerator` moves the split to the trainer's device once and indexes each batch
+    there (`DeviceBatches`); `auto` does so on a GPU when the split takes at most
+    MOST_OF_FREE_MEMORY of its free memory. Only for `InMemoryDataset`s in a single process.
 
     `pin_memory=None` pins host memory when training on a CUDA GPU (faster copies to the device)
     and not on CPU, where pinning only costs. Workers persist across epochs instead of being
     started again for each one.
     """
+    resident = resident_device(device, trainer, dataset)
+    if resident is not None:
+        dataset.tensors = tuple(tensor.to(resident) for tensor in dataset.tensors)
+        # No copy per step: the batch is indexed where the data is, and Lightning's move is a no-op.
+        batches = DeviceBatches(len(dataset), batch_size, shuffle, resident)
+        return DataLoader(dataset, batch_sampler=batches, collate_fn=_already_a_batch)
     if pin_memory is None:
         pin_memory = _on_cuda(trainer)
     return DataLoader(
@@ -51,6 +70,48 @@ def split_loader(
         persistent_workers=num_workers > 0,
         collate_fn=_already_a_batch if isinstance(dataset, InMemoryDataset) else None,
     )
+
+
+def resident_device(setting: str, trainer, dataset: Dataset) -> torch.device | None:
+    """The device the split should live on while batches are drawn from it; None: host memory."""
+    if setting not in DEVICES:
+        raise ValueError(f"data.device={setting!r}: use one of {', '.join(DEVICES)}")
+    if setting == "host" or trainer is None or not isinstance(dataset, InMemoryDataset):
+        return None
+    # Under DDP Lightning gives each rank its sampler; debug=overfit replaces the sampler too.
+    if trainer.world_size > 1 or trainer.overfit_batches:
+        return None
+    device = trainer.strategy.root_device
+    if setting == "accelerator":
+        return device
+    if device.type != "cuda":
+        return None
+    free, _ = torch.cuda.mem_get_info(device)
+    size = sum(tensor.nbytes for tensor in dataset.tensors)
+    return device if size <= MOST_OF_FREE_MEMORY * free else None
+
+
+class DeviceBatches(Sampler[torch.Tensor]):
+    """Batches of indices into a split on `device`: each epoch's order is drawn on the host as
+    torch's RandomSampler draws it (the same batches as `data.device=host`, from the same seed),
+    copied to the device once, and sliced there."""
+
+    def __init__(self, length: int, batch_size: int, shuffle: bool, device: torch.device) -> None:
+        self.length, self.batch_size, self.shuffle, self.device = length, batch_size, shuffle, device
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        if self.shuffle:
+            generator = torch.Generator()
+            generator.manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
+            order = torch.randperm(self.length, generator=generator)
+        else:
+            order = torch.arange(self.length)
+        order = order.to(self.device)
+        for start in range(0, self.length, self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    def __len__(self) -> int:
+        return math.ceil(self.length / self.batch_size)
 
 
 def _on_cuda(trainer) -> bool:
