@@ -11,13 +11,21 @@ from omegaconf import open_dict
 
 from train import train
 
-MODELS = [model for model in config_options("model") if model != "majority"]
+MODELS = [[f"model={model}"] for model in config_options("model") if model != "majority"]
+# Regression: its loss, R², MAE and MSE, on a table's numeric column.
+REGRESSION = [
+    "data=csv",
+    "data.path=examples/wine.csv",
+    "data.target=hue",
+    "task=regression",
+    "data.batch_size=8",
+]
 
 
-@pytest.mark.parametrize("model", MODELS)
-def test_no_step_reads_a_device_value_on_the_host(make_config, model):
+@pytest.mark.parametrize("choices", [*MODELS, REGRESSION], ids=lambda choices: " ".join(choices))
+def test_no_step_reads_a_device_value_on_the_host(make_config, choices):
     cfg = make_config(
-        f"model={model}",
+        *choices,
         "trainer.max_epochs=2",
         "+trainer.limit_train_batches=6",
         "+trainer.limit_val_batches=3",
