@@ -209,3 +209,24 @@ def test_which_splits_live_on_the_device(setting, resident):
     datamodule.setup("fit")
     for loader in (datamodule.train_dataloader(), datamodule.val_dataloader()):
         assert isinstance(loader.batch_sampler, DeviceBatches) == resident
+
+
+@pytest.mark.parametrize("device", ["host", "accelerator"])
+def test_a_last_training_batch_of_one_sample_is_dropped(device, caplog):
+    # 1257 training samples at batch 8: 157 batches of 8 and one of 1, on which BatchNorm fails.
+    datamodule = DigitsDataModule(batch_size=8, device=device)
+    datamodule.trainer = L.Trainer(accelerator="cpu", devices=1, logger=False)
+    datamodule.setup("fit")
+    with caplog.at_level(logging.INFO):
+        train_batches = [len(y) for _, y in datamodule.train_dataloader()]
+    assert len(datamodule.train_set) == 1257 and train_batches == [8] * 157
+    assert "leave a last batch of 1 sample; it is dropped" in caplog.text
+    # Validation keeps every sample: 270 = 33 x 8 + 6.
+    assert [len(y) for _, y in datamodule.val_dataloader()][-1] == 6
+
+
+def test_batch_norm_trains_at_a_batch_size_that_leaves_one_sample(make_config):
+    cfg = make_config(
+        "model=mlp", "data.batch_size=8", "trainer.max_epochs=1", "+trainer.limit_val_batches=2"
+    )
+    assert train(cfg).metrics["train/loss"] > 0

@@ -1,6 +1,7 @@
 """DataLoaders for splits held in memory as tensors, the same for every data module, and the
 sampler that lets every DDP rank evaluate its own share of a split."""
 
+import logging
 import math
 from collections.abc import Iterator
 
@@ -11,6 +12,8 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler, T
 DEVICES = ("auto", "accelerator", "host")
 # `auto` puts the splits on the GPU when they take at most this share of its free memory.
 MOST_OF_FREE_MEMORY = 0.25
+
+log = logging.getLogger(__name__)
 
 
 class InMemoryDataset(TensorDataset):
@@ -51,12 +54,23 @@ def split_loader(
     `pin_memory=None` pins host memory when training on a CUDA GPU (faster copies to the device)
     and not on CPU, where pinning only costs. Workers persist across epochs instead of being
     started again for each one.
+
+    A shuffled (training) split whose last batch would hold a single sample drops it each epoch:
+    BatchNorm cannot train on one sample, and one sample's gradient is a step of noise.
     """
+    drop_last = shuffle and last_batch_holds_one(len(dataset), batch_size, trainer)
+    if drop_last:
+        log.info(
+            "train: %d samples at data.batch_size=%d leave a last batch of 1 sample; it is dropped "
+            "each epoch (BatchNorm cannot train on one sample)",
+            len(dataset),
+            batch_size,
+        )
     resident = resident_device(device, trainer, dataset)
     if resident is not None:
         dataset.tensors = tuple(tensor.to(resident) for tensor in dataset.tensors)
         # No copy per step: the batch is indexed where the data is, and Lightning's move is a no-op.
-        batches = DeviceBatches(len(dataset), batch_size, shuffle, resident)
+        batches = DeviceBatches(len(dataset), batch_size, shuffle, resident, drop_last)
         return DataLoader(dataset, batch_sampler=batches, collate_fn=_already_a_batch)
     if pin_memory is None:
         pin_memory = _on_cuda(trainer)
@@ -64,12 +78,20 @@ def split_loader(
         dataset,
         batch_size=batch_size,
         shuffle=shuffle,
+        drop_last=drop_last,
         sampler=None if shuffle else whole_split_sampler(trainer, dataset),
         num_workers=num_workers,
         pin_memory=pin_memory,
         persistent_workers=num_workers > 0,
         collate_fn=_already_a_batch if isinstance(dataset, InMemoryDataset) else None,
     )
+
+
+def last_batch_holds_one(length: int, batch_size: int, trainer) -> bool:
+    """Whether this rank's share of `length` samples ends in a batch of one. Under DDP each rank
+    trains on ceil(length / world size) samples (Lightning's DistributedSampler pads the shares)."""
+    world_size = trainer.world_size if trainer is not None else 1
+    return math.ceil(length / world_size) % batch_size == 1 and batch_size > 1
 
 
 def resident_device(setting: str, trainer, dataset: Dataset) -> torch.device | None:
@@ -94,10 +116,13 @@ def resident_device(setting: str, trainer, dataset: Dataset) -> torch.device | N
 class DeviceBatches(Sampler[torch.Tensor]):
     """Batches of indices into a split on `device`: each epoch's order is drawn on the host as
     torch's RandomSampler draws it (the same batches as `data.device=host`, from the same seed),
-    copied to the device once, and sliced there."""
+    copied to the device once, and sliced there. `drop_last` leaves out a last, shorter batch."""
 
-    def __init__(self, length: int, batch_size: int, shuffle: bool, device: torch.device) -> None:
+    def __init__(
+        self, length: int, batch_size: int, shuffle: bool, device: torch.device, drop_last: bool = False
+    ) -> None:
         self.length, self.batch_size, self.shuffle, self.device = length, batch_size, shuffle, device
+        self.drop_last = drop_last
 
     def __iter__(self) -> Iterator[torch.Tensor]:
         if self.shuffle:
@@ -107,10 +132,12 @@ class DeviceBatches(Sampler[torch.Tensor]):
         else:
             order = torch.arange(self.length)
         order = order.to(self.device)
-        for start in range(0, self.length, self.batch_size):
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
             yield order[start : start + self.batch_size]
 
     def __len__(self) -> int:
+        if self.drop_last:
+            return self.length // self.batch_size
         return math.ceil(self.length / self.batch_size)
 
 
