@@ -68,6 +68,7 @@ configs/model/cnn.yaml
 configs/model/linear.yaml
 configs/model/majority.yaml
 configs/model/mlp.yaml
+configs/model/resnet.yaml
 configs/model/optimizer/adamw.yaml
 configs/model/optimizer/sgd.yaml
 configs/model/scheduler/cosine.yaml
@@ -148,6 +149,7 @@ src/PKG/nets/class_prior.py
 src/PKG/nets/cnn.py
 src/PKG/nets/linear.py
 src/PKG/nets/mlp.py
+src/PKG/nets/resnet.py
 src/PKG/reporting/__init__.py
 src/PKG/reporting/comparison.py
 src/PKG/reporting/design.py
@@ -186,6 +188,7 @@ tests/test_image_datasets.py
 tests/test_last_checkpoint.py
 tests/test_loggers.py
 tests/test_nets.py
+tests/test_non_finite_loss.py
 tests/test_pasted_paths.py
 tests/test_progress_bar.py
 tests/test_quiet_console.py

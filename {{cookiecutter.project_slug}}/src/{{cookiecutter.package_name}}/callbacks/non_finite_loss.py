@@ -20,12 +20,17 @@ class StopOnNonFiniteLoss(L.Callback):
     one; the run is marked failed in run.json.
     """
 
+    NONE = 2**62  # "no non-finite loss yet", as an index larger than any window
+
     def __init__(self, check_every_n_steps: int = 1) -> None:
         if check_every_n_steps < 1:
             raise ValueError(f"check_every_n_steps={check_every_n_steps}: give a whole number >= 1")
         self.every = check_every_n_steps
-        # On the loss's device: (global step, epoch, batch) of the first non-finite loss (-1: none
-        # yet), and the step and value of the last finite one.
+        # The steps since the last check, as (global step, epoch, batch), on the host; on the
+        # device, the index into them of the first non-finite loss (NONE: none yet) and the last
+        # loss before it, which is the last finite one.
+        self.window: list[tuple[int, int, int]] = []
+        self.before_window: tuple[int, int, int] | None = None
         self.first_bad: torch.Tensor | None = None
         self.last_finite: torch.Tensor | None = None
         self.weights_checked_at_step: int | None = None
@@ -34,44 +39,38 @@ class StopOnNonFiniteLoss(L.Callback):
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is None:
             return
-        self._track(loss.detach(), trainer.global_step, trainer.current_epoch, batch_idx)
+        self._track(loss.detach())
+        self.window.append((trainer.global_step, trainer.current_epoch, batch_idx))
         if trainer.global_step % self.every == 0:
             self._check_loss(trainer)
 
-    def _track(self, loss: torch.Tensor, step: int, epoch: int, batch: int) -> None:
+    def _track(self, loss: torch.Tensor) -> None:
+        """Four small kernels a step, with Python numbers as their arguments: no copy, no wait."""
         if self.first_bad is None:
-            self.first_bad = torch.full((3,), -1, dtype=torch.long, device=loss.device)
-            self.last_finite = torch.full((2,), float("nan"), dtype=torch.float64, device=loss.device)
+            self.first_bad = torch.full((), self.NONE, dtype=torch.long, device=loss.device)
+            self.last_finite = torch.full((), float("nan"), dtype=loss.dtype, device=loss.device)
         finite = torch.isfinite(loss)
-        # Python numbers go to the kernels as arguments: no copy to the device, no wait.
-        first = ~finite & (self.first_bad[0] < 0)
-        self.first_bad = torch.stack(
-            [
-                torch.where(first, value, old)
-                for value, old in zip((step, epoch, batch), self.first_bad, strict=True)
-            ]
-        )
-        keep = finite & (self.first_bad[0] < 0)
-        self.last_finite = torch.stack(
-            [
-                torch.where(keep, float(step), self.last_finite[0]),
-                torch.where(keep, loss.double(), self.last_finite[1]),
-            ]
-        )
+        self.first_bad = torch.minimum(self.first_bad, torch.where(finite, self.NONE, len(self.window)))
+        self.last_finite = torch.where(self.first_bad == self.NONE, loss, self.last_finite)
 
     def _check_loss(self, trainer: L.Trainer) -> None:
         if self.first_bad is None:
             return
-        step, epoch, batch = self.first_bad.tolist()  # the read, once every check_every_n_steps steps
+        first_bad = int(self.first_bad)  # the read, once every check_every_n_steps steps
         # Any rank's NaN stops every rank: one rank raising alone would leave the others waiting.
-        if not trainer.strategy.reduce_boolean_decision(step >= 0, all=False):
+        if not trainer.strategy.reduce_boolean_decision(first_bad != self.NONE, all=False):
+            self.before_window = self.window[-1] if self.window else self.before_window
+            self.window = []
+            self.first_bad = torch.full_like(self.first_bad, self.NONE)
             return
-        if step < 0:
+        if first_bad == self.NONE:
             raise NonFiniteLossError("training loss is not finite on another rank; see its log")
-        last_step, last_value = self.last_finite.tolist()
+        step, epoch, batch = self.window[first_bad]
+        last = self.window[first_bad - 1] if first_bad > 0 else self.before_window
+        last_value = float(self.last_finite)
         before = (
-            f"the last finite loss was {last_value:.6g} at step {int(last_step)}"
-            if last_value == last_value  # not NaN: there was one
+            f"the last finite loss was {last_value:.6g} at step {last[0]}"
+            if last is not None
             else "no finite loss before it"
         )
         raise NonFiniteLossError(

@@ -42,6 +42,6 @@ class MajorityClassModule(ClassifierModule):
         self.net.set_from_counts(self.trainer.strategy.reduce(counts, reduce_op="sum"))
 
     def training_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "train")
+        self._step(batch, "train", batch_idx)
         # A step with no gradients changes nothing, but counts: checkpoints are written per step.
         self.optimizers().step()

@@ -1,0 +1,62 @@
+"""StopOnNonFiniteLoss names the first non-finite loss and the last finite one, read on the host
+only at its checks (callbacks/non_finite_loss.py), in a real Trainer."""
+
+import math
+
+import lightning as L
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from {{ cookiecutter.package_name }}.callbacks.non_finite_loss import NonFiniteLossError, StopOnNonFiniteLoss
+
+
+class LossesInTurn(L.LightningModule):
+    """Its training loss at global step s is `losses[s]`, times a weight that keeps a gradient."""
+
+    def __init__(self, losses: list[float]) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(()))
+        self.losses = torch.tensor(losses)
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        return self.losses[self.global_step] * self.weight
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.0)
+
+
+def fit(losses: list[float], check_every_n_steps: int, batches_per_epoch: int = 4) -> None:
+    data = DataLoader(TensorDataset(torch.zeros(batches_per_epoch, 1)), batch_size=1)
+    trainer = L.Trainer(
+        accelerator="cpu",
+        max_epochs=math.ceil(len(losses) / batches_per_epoch),
+        callbacks=[StopOnNonFiniteLoss(check_every_n_steps)],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(LossesInTurn(losses), data)
+
+
+@pytest.mark.parametrize("check_every_n_steps", [1, 3, 100])
+def test_the_first_non_finite_loss_is_named_with_the_last_finite_one(check_every_n_steps):
+    # Steps are counted after the optimizer step: the loss of global step s is reported at s + 1.
+    losses = [1.0, 2.0, 3.0, 4.0, 5.0, float("nan"), float("inf"), 8.0]
+    with pytest.raises(NonFiniteLossError) as error:
+        fit(losses, check_every_n_steps)
+    message = str(error.value)
+    assert message.startswith(
+        "training loss is not finite at step 6 (epoch 1, batch 1); the last finite loss was 5 at step 5"
+    ), message
+
+
+def test_a_first_loss_that_is_not_finite_has_no_finite_one_before_it():
+    with pytest.raises(NonFiniteLossError, match=r"at step 1 \(epoch 0, batch 0\); no finite loss before it"):
+        fit([float("nan"), 1.0, 1.0, 1.0], check_every_n_steps=2)
+
+
+def test_finite_losses_train_to_the_end():
+    fit([1.0] * 8, check_every_n_steps=3)
