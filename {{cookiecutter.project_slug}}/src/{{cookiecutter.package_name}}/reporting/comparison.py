@@ -10,6 +10,7 @@ normality, the probability of improvement, and Holm's correction over a report's
   half; "beats" follows the metric's direction), with a bootstrap interval (Agarwal et al., 2021).
 """
 
+import functools
 import math
 import warnings
 
@@ -25,6 +26,7 @@ ALPHA = 0.05
 RESAMPLES = 9999
 # The bootstrap's resamples are drawn from this seed: the same runs give the same report.
 BOOTSTRAP_SEED = 0
+BOOTSTRAP_BATCH = 1000
 COMPARISON_COLUMNS = [
     "test",
     "design",
@@ -75,7 +77,7 @@ def compare(group: pd.Series, baseline: pd.Series, direction: str) -> dict:
         aligned = group.reindex(baseline.index).to_numpy(dtype=float)
         differences = aligned - base
         if sample_std(differences) == 0:  # the same gain on every seed: t is infinite, p meaningless
-            row.update(test="paired t", p_better=better(values, base, direction))
+            row.update(test="paired t", p_better=probability_of_improvement(values, base, direction))
             return row
         paired = quietly(stats.ttest_rel, aligned, base)
         row.update(test="paired t", p_paired=float(paired.pvalue), p_test=float(paired.pvalue))
@@ -86,9 +88,10 @@ def compare(group: pd.Series, baseline: pd.Series, direction: str) -> dict:
     low, high = chosen_test.confidence_interval(CONFIDENCE)
     row.update(diff_ci95_low=float(low), diff_ci95_high=float(high))
     row["diff_boot_low"], row["diff_boot_high"] = bootstrap_interval(samples, mean_difference, chosen.paired)
-    row["p_better"] = better(*samples, direction)
-    statistic = better_statistic(direction)
-    row["p_better_low"], row["p_better_high"] = bootstrap_interval(samples, statistic, chosen.paired)
+    row["p_better"] = probability_of_improvement(*samples, direction)
+    codes, levels = ranked(*samples)
+    statistic = functools.partial(share_beaten, levels=levels, direction=direction)
+    row["p_better_low"], row["p_better_high"] = bootstrap_interval(codes, statistic, chosen.paired)
     return row
 
 
@@ -115,24 +118,39 @@ def mean_difference(group: np.ndarray, baseline: np.ndarray, axis: int = -1) -> 
     return np.mean(group, axis=axis) - np.mean(baseline, axis=axis)
 
 
-def better_statistic(direction: str):
-    def statistic(group: np.ndarray, baseline: np.ndarray, axis: int = -1) -> np.ndarray:
-        return probability_of_improvement(group, baseline, direction, axis)
-
-    return statistic
-
-
-def better(group: np.ndarray, baseline: np.ndarray, direction: str) -> float:
-    return float(probability_of_improvement(np.asarray(group), np.asarray(baseline), direction))
-
-
-def probability_of_improvement(group: np.ndarray, baseline: np.ndarray, direction: str, axis: int = -1):
+def probability_of_improvement(group: np.ndarray, baseline: np.ndarray, direction: str) -> float:
     """P(a run of the group beats a run of the baseline) + half the chance of a tie, over all pairs
     of runs: the Mann–Whitney U statistic over n·m. "Beats" is "is lower" for a lower-is-better metric."""
-    ours = np.moveaxis(group, axis, -1)[..., :, None]
-    theirs = np.moveaxis(baseline, axis, -1)[..., None, :]
-    wins = ours < theirs if direction == "lower" else ours > theirs
-    return (wins + 0.5 * (ours == theirs)).mean(axis=(-2, -1))
+    (ours, theirs), levels = ranked(group, baseline)
+    return float(share_beaten(ours, theirs, levels=levels, direction=direction))
+
+
+def ranked(*samples: np.ndarray) -> tuple[tuple[np.ndarray, ...], int]:
+    """Each value as the index of its level among all the samples' distinct values, and how many
+    levels there are: what `share_beaten` counts with, the same order and ties as the values."""
+    levels = np.unique(np.concatenate(samples))
+    return tuple(np.searchsorted(levels, sample) for sample in samples), len(levels)
+
+
+def share_beaten(ours: np.ndarray, theirs: np.ndarray, levels: int, direction: str, axis: int = -1):
+    """`probability_of_improvement` of samples given as level indices (`ranked`), along `axis`, for
+    the thousands of bootstrap resamples at once: counted per level, not over the n·m pairs, which
+    for 2,000 seeds a group would be 4 million per resample."""
+    ours, theirs = np.moveaxis(ours, axis, -1), np.moveaxis(theirs, axis, -1)
+    if direction == "lower":
+        ours, theirs = levels - 1 - ours, levels - 1 - theirs
+    lead, n, m = ours.shape[:-1], ours.shape[-1], theirs.shape[-1]
+    ours, theirs = ours.reshape(-1, n), theirs.reshape(-1, m)
+    offsets = levels * np.arange(len(ours))[:, None]
+
+    def counts(codes: np.ndarray) -> np.ndarray:
+        """Per resample, how many of its values sit at each level."""
+        return np.bincount((codes + offsets).ravel(), minlength=len(ours) * levels).reshape(-1, levels)
+
+    at = counts(theirs)
+    # A value of ours beats the baseline's values strictly below its level and ties with those at it.
+    worth = np.cumsum(at, axis=1) - 0.5 * at
+    return ((counts(ours) * worth).sum(axis=1) / (n * m)).reshape(lead)
 
 
 def bootstrap_interval(samples: tuple[np.ndarray, ...], statistic, paired: bool) -> tuple[float, float]:
@@ -150,6 +168,8 @@ def bootstrap_interval(samples: tuple[np.ndarray, ...], statistic, paired: bool)
                 vectorized=True,
                 confidence_level=CONFIDENCE,
                 method=method,
+                # Resamples a batch at a time: memory stays bounded for thousands of seeds.
+                batch=BOOTSTRAP_BATCH,
                 rng=np.random.default_rng(BOOTSTRAP_SEED),
             )
         low, high = result.confidence_interval

@@ -4,6 +4,7 @@ Runs are grouped by their overrides without the ones that only repeat a configur
 A group counts each seed (and fold) once: two runs of one seed are one replicate run twice.
 """
 
+import csv
 import json
 import math
 from collections.abc import Iterable
@@ -140,28 +141,39 @@ def as_float(value) -> float:
         return math.nan
 
 
-def read_history(path: Path) -> tuple[pd.DataFrame | None, str | None]:
-    """history.csv as it is (one row per epoch), None if absent, or a warning if unreadable."""
+def read_history(path: Path) -> tuple[list[dict[str, str]] | None, str | None]:
+    """history.csv's rows as they are (one per epoch), None if absent, or a warning if unreadable.
+
+    The csv module, not pandas: one DataFrame per run took most of report.py's time for 10,000
+    runs; `long_history` builds one for all of them."""
     if not path.is_file():
         return None, None
     try:
-        wide = pd.read_csv(path)
-    except (OSError, ValueError) as error:
+        with open(path, newline="") as file:
+            reader = csv.DictReader(file)
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
         return None, f"{path}: cannot read it ({str(error).splitlines()[0]}); no curves from this run"
-    if "epoch" not in wide.columns:
+    if not reader.fieldnames:
+        return None, f"{path}: cannot read it (the file is empty); no curves from this run"
+    if any(None in row for row in rows):
+        return None, f"{path}: cannot read it (a row has more values than its header); no curves from it"
+    if "epoch" not in reader.fieldnames:
         return None, f"{path}: no `epoch` column; no curves from this run"
     # A resumed run may repeat an epoch: its last row is the one that counts.
-    return wide.drop_duplicates("epoch", keep="last"), None
+    return list({row["epoch"]: row for row in rows}.values()), None
 
 
-def long_history(histories: list[pd.DataFrame]) -> pd.DataFrame:
-    """Every run's history in long form (run_dir, group, epoch, metric, value), melted once for all
-    runs: melting each run's table on its own took most of report.py's time for 1,000 runs."""
+def long_history(histories: list[dict[str, str]]) -> pd.DataFrame:
+    """Every run's history rows (with run_dir and group) in long form (run_dir, group, epoch, metric,
+    value), melted once for all runs: melting each run's table on its own took most of report.py's
+    time for 1,000 runs."""
     columns = ["run_dir", "group", "epoch", "metric", "value"]
     if not histories:
         return pd.DataFrame(columns=columns)
-    wide = pd.concat(histories, ignore_index=True)
+    wide = pd.DataFrame.from_records(histories)
     long = wide.melt(id_vars=["run_dir", "group", "epoch"], var_name="metric", value_name="value")
+    long["epoch"] = pd.to_numeric(long["epoch"], errors="coerce")
     long["value"] = pd.to_numeric(long["value"], errors="coerce")
     return long.dropna(subset=["epoch", "value"])[columns]
 
@@ -289,7 +301,7 @@ def load_runs(paths: list[Path]) -> Runs:
         if warning:
             warnings.append(warning)
         if history is not None:
-            histories.append(history.assign(run_dir=run_dir, group=group))
+            histories += [row | {"run_dir": run_dir, "group": group} for row in history]
     return Runs(
         paths=list(paths),
         runs=pd.DataFrame(runs, columns=RUN_COLUMNS),
