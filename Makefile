@@ -33,8 +33,11 @@ demo: install  ## Bake the default project into demo/, install it in its own .ve
 test: install  ## The template's whole test suite (what .ci/run runs)
 	WANDB_MODE=offline $(PYTHON) -m pytest $(PYTEST_ARGS)
 
-bench: install  ## Bake the default project and time it against a plain PyTorch loop (10-15 min on 2 quiet cores)
+bench: install  ## Bake the default project and time it against a plain PyTorch loop (~25 min on 2 quiet cores)
 	WANDB_MODE=offline $(PYTHON) benchmarks/run.py $(BENCH_ARGS)
+
+bench-gpu: install  ## The GPU workload alone: ResNet-18 on CIFAR-shaped data, bf16, on a CUDA GPU (~3 min)
+	WANDB_MODE=offline $(PYTHON) benchmarks/run.py --only overhead --workloads cifar-resnet --repeats 3 $(BENCH_ARGS)
 
 # Debian/Ubuntu packages for the SLURM tests' private cluster; needs root (or sudo), skipped if present.
 SLURM_PACKAGES := slurmctld slurmd slurm-client munge
@@ -60,4 +63,4 @@ clean:  ## Remove demo/, caches (keeps .venv)
 	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install demo test bench slurm-packages browser-packages lint format clean
+.PHONY: help install demo test bench bench-gpu slurm-packages browser-packages lint format clean

@@ -18,18 +18,29 @@ from workloads import Workload
 
 # Epoch counts (E1, E2) per workload: E2 - E1 long enough that the difference dwarfs start-up noise.
 # Digits epochs take ~25 ms: 160 of them between the two runs keep start-up noise (~0.2 s) to ~1 ms an epoch.
-EPOCHS = {"digits-mlp": (2, 162), "digits-cnn": (2, 12), "mnist-cnn": (1, 3)}
-QUICK_EPOCHS = {"digits-mlp": (1, 11), "digits-cnn": (1, 4), "mnist-cnn": (1, 2)}
+EPOCHS = {"digits-mlp": (2, 162), "digits-cnn": (2, 12), "mnist-cnn": (1, 3), "cifar-resnet": (1, 6)}
+QUICK_EPOCHS = {"digits-mlp": (1, 11), "digits-cnn": (1, 4), "mnist-cnn": (1, 2), "cifar-resnet": (1, 2)}
 
 
-def run_project(project: Project, workload: Workload, epochs: int, values: dict, scratch: Path) -> dict:
+def run_project(
+    project: Project,
+    workload: Workload,
+    epochs: int,
+    values: dict,
+    scratch: Path,
+    extra: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> dict:
+    """One project run of `workload` (and the `extra` overrides), timed whole and by its epochs."""
     log_dir, clock = Path(tempfile.mkdtemp(dir=scratch)), scratch / "clock.json"
     clock.unlink(missing_ok=True)
     timed = project.train(
         *workload.project_overrides(epochs, **values),
+        *extra,
         "+callbacks.bench_clock._target_=bench_clock.BenchClock",
         f"+callbacks.bench_clock.out={clock}",
         log_dir=log_dir,
+        env=env,
     )
     run_dir = project.single_run(log_dir)
     record = json.loads((run_dir / "run.json").read_text())
@@ -41,14 +52,15 @@ def run_project(project: Project, workload: Workload, epochs: int, values: dict,
         "wall_s": timed.wall_s,
         "cpu_s": timed.cpu_s,
         "max_rss_mb": timed.max_rss_mb,
-        "test_acc": record["metrics"]["test/acc"],
-        "test_loss": record["metrics"]["test/loss"],
+        "test_acc": record["metrics"].get("test/acc"),
+        "test_loss": record["metrics"].get("test/loss"),
         **_clock(json.loads(clock.read_text())),
     }
 
 
 def run_plain(workload: Workload, epochs: int, scratch: Path, env: dict[str, str]) -> dict:
     out = scratch / "plain.json"
+    widths = ["--widths", ",".join(map(str, workload.channels))] if workload.net == "resnet" else []
     timed = timed_run(
         [
             sys.executable,
@@ -59,6 +71,7 @@ def run_plain(workload: Workload, epochs: int, scratch: Path, env: dict[str, str
             epochs,
             "--out",
             out,
+            *widths,
         ],
         cwd=scratch,
         env=env,
@@ -72,6 +85,9 @@ def run_plain(workload: Workload, epochs: int, scratch: Path, env: dict[str, str
         "max_rss_mb": timed.max_rss_mb,
         "test_acc": result["test/acc"],
         "test_loss": result["test/loss"],
+        "device": result["device"],
+        "train_samples": result["train_samples"],
+        "steps_per_epoch": result["steps_per_epoch"],
         **_clock(result),
     }
 
@@ -176,4 +192,6 @@ def _side(runs: dict[int, list[dict]], e1: int, e2: int) -> dict:
         "test_loss": summary([r["test_loss"] for r in long]),
         "max_rss_mb": summary([r["max_rss_mb"] for r in short + long]),
         "torch_threads": long[0]["torch_threads"],
+        # The plain loop's: what both sides train on, and where.
+        **{key: long[0][key] for key in ("device", "train_samples", "steps_per_epoch") if key in long[0]},
     }

@@ -34,6 +34,7 @@ from workloads import (
 # Set by the harness just before it starts this process: time to the first step counts from there.
 T0_ENV = "BENCH_T0"
 MNIST_DIR_ENV = "BENCH_MNIST_DIR"
+CIFAR_ARCHIVE_ENV = "BENCH_CIFAR_ARCHIVE"
 
 
 def digits_splits(x, y) -> dict:
@@ -87,8 +88,25 @@ def load_splits(data: str) -> tuple[dict, tuple[int, ...]]:
             name: (torch.as_tensor(xs, dtype=torch.float32) / 255, ys) for name, (xs, ys) in splits.items()
         }
         std, mean = (float(value) for value in torch.std_mean(splits["train"][0]))
+    elif data == "cifar-files":
+        from cifar_files import read_cifar_archive
+
+        (train_x, train_y), (test_x, test_y) = read_cifar_archive(Path(os.environ[CIFAR_ARCHIVE_ENV]))
+        splits = official_splits(train_x, train_y, test_x, test_y)
+        # As the project's module: float32 in [0, 1], each channel normalised with the training
+        # split's mean and (unbiased) std, std kept away from zero.
+        splits = {
+            name: (torch.as_tensor(xs, dtype=torch.float32) / 255, ys) for name, (xs, ys) in splits.items()
+        }
+        std, mean = torch.std_mean(splits["train"][0], dim=(0, 2, 3))
+        mean, std = mean.view(-1, 1, 1), std.clamp_min(1e-8).view(-1, 1, 1)
+        tensors = {
+            name: (xs.sub_(mean).div_(std), torch.as_tensor(ys, dtype=torch.long))
+            for name, (xs, ys) in splits.items()
+        }
+        return tensors, (3, 32, 32)
     else:
-        raise ValueError(f"unknown data {data!r}: use digits or mnist-files")
+        raise ValueError(f"unknown data {data!r}: use digits, mnist-files or cifar-files")
     tensors = {
         name: (
             torch.as_tensor((xs - mean) / std, dtype=torch.float32).view(-1, *shape),
@@ -130,26 +148,88 @@ def build_net(workload, input_shape: tuple[int, ...], num_classes: int = 10):
             nn.Dropout(DROPOUT),
             nn.Linear(in_channels, num_classes),
         )
-    raise ValueError(f"unknown net {workload.net!r}: use mlp or cnn")
+    if workload.net == "resnet":
+        return resnet(input_shape[0], workload.channels, num_classes)
+    raise ValueError(f"unknown net {workload.net!r}: use mlp, cnn or resnet")
 
 
-def evaluate(net, loader) -> tuple[float, float]:
-    """Mean loss and accuracy over a whole split."""
+def resnet(in_channels: int, widths: tuple[int, ...], num_classes: int):
+    """The project's ResNet (nets/resnet.py) with two blocks per stage: ResNet-18 for 64..512."""
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self, cin: int, cout: int, stride: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(
+                nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+            )
+            self.shortcut = nn.Identity()
+            if stride != 1 or cin != cout:
+                self.shortcut = nn.Sequential(
+                    nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout)
+                )
+            self.relu = nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            return self.relu(self.body(x) + self.shortcut(x))
+
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
+        nn.BatchNorm2d(widths[0]),
+        nn.ReLU(inplace=True),
+    ]
+    cin = widths[0]
+    for stage, width in enumerate(widths):
+        for block in range(2):
+            layers.append(Block(cin, width, 2 if stage > 0 and block == 0 else 1))
+            cin = width
+    return nn.Sequential(
+        nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten()), nn.Linear(cin, num_classes)
+    )
+
+
+def evaluate(net, batches, step, autocast) -> tuple[float, float]:
+    """Mean loss and accuracy over a whole split; `step(x)` is the forward pass (layout, autocast),
+    and the loss is computed under `autocast` too, as in a Lightning step."""
     import torch
     from torch.nn import functional as F
 
     net.eval()
-    loss_sum, correct, count = torch.zeros(()), torch.zeros((), dtype=torch.long), 0
+    loss_sum, correct, count = None, None, 0
     with torch.inference_mode():
-        for x, y in loader:
-            logits = net(x)
-            loss_sum += F.cross_entropy(logits, y, reduction="sum")
-            correct += (logits.argmax(1) == y).sum()
+        for x, y in batches():
+            logits = step(x)
+            with autocast:
+                loss = F.cross_entropy(logits, y, reduction="sum")
+            hits = (logits.argmax(1) == y).sum()
+            # Sums kept where the data is: one read of each at the end, none per batch.
+            loss_sum = loss if loss_sum is None else loss_sum + loss
+            correct = hits if correct is None else correct + hits
             count += len(y)
     return float(loss_sum) / count, float(correct) / count
 
 
+def device_batches(x, y, batch_size: int, shuffle: bool):
+    """A split held on the GPU, indexed a batch at a time there: no copy from the host per step."""
+    import torch
+
+    def batches():
+        order = torch.randperm(len(y), device=x.device) if shuffle else torch.arange(len(y), device=x.device)
+        drop_last = shuffle and len(y) % batch_size == 1
+        for index in order.split(batch_size):
+            if drop_last and len(index) == 1:
+                break
+            yield x.index_select(0, index), y.index_select(0, index)
+
+    return batches
+
+
 def train(workload, epochs: int, t0: float) -> dict:
+    import math
     import random
 
     import numpy as np
@@ -160,12 +240,38 @@ def train(workload, epochs: int, t0: float) -> dict:
     random.seed(SEED)
     np.random.seed(SEED)
     torch.manual_seed(SEED)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     splits, shape = load_splits(workload.data)
-    loaders = {
-        name: DataLoader(TensorDataset(*tensors), batch_size=workload.batch_size, shuffle=name == "train")
-        for name, tensors in splits.items()
-    }
-    net = build_net(workload, shape)
+    if device.type == "cuda" and workload.data == "cifar-files":
+        # As the project's data.device=auto on a GPU: each split moved there once.
+        batches = {
+            name: device_batches(x.to(device), y.to(device), workload.batch_size, shuffle=name == "train")
+            for name, (x, y) in splits.items()
+        }
+    else:
+        # As the project's loaders: a last training batch of one sample is dropped (BatchNorm needs two).
+        loaders = {
+            name: DataLoader(
+                TensorDataset(*tensors),
+                batch_size=workload.batch_size,
+                shuffle=name == "train",
+                drop_last=name == "train" and len(tensors[1]) % workload.batch_size == 1,
+                pin_memory=device.type == "cuda",
+            )
+            for name, tensors in splits.items()
+        }
+        batches = {name: _moved(loader, device) for name, loader in loaders.items()}
+    net = build_net(workload, shape).to(device)
+    if workload.channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=workload.precision == "bf16-mixed")
+
+    def step(x):
+        if workload.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast:
+            return net(x)
+
     optimizer = torch.optim.AdamW(net.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
 
@@ -174,19 +280,23 @@ def train(workload, epochs: int, t0: float) -> dict:
     for epoch in range(epochs):
         start, cpu_start = time.perf_counter(), time.process_time()
         net.train()
-        loss_sum, correct, count = torch.zeros(()), torch.zeros((), dtype=torch.long), 0
-        for x, y in loaders["train"]:
+        loss_sum = torch.zeros((), device=device)
+        correct, count = torch.zeros((), dtype=torch.long, device=device), 0
+        train_steps = 0
+        for x, y in batches["train"]():
+            train_steps += 1
             if first_step_s is None:
                 first_step_s = time.time() - t0
-            logits = net(x)
-            loss = F.cross_entropy(logits, y)
+            logits = step(x)
+            with autocast:
+                loss = F.cross_entropy(logits, y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             loss_sum += loss.detach() * len(y)
             correct += (logits.detach().argmax(1) == y).sum()
             count += len(y)
-        val_loss, val_acc = evaluate(net, loaders["val"])
+        val_loss, val_acc = evaluate(net, batches["val"], step, autocast)
         scheduler.step()
         if val_acc > best_acc:  # strictly better, as the project's checkpoint callback decides
             best_acc, best_state = val_acc, copy.deepcopy(net.state_dict())
@@ -203,7 +313,7 @@ def train(workload, epochs: int, t0: float) -> dict:
         epoch_cpu_s.append(time.process_time() - cpu_start)
     train_end_s = time.time() - t0
     net.load_state_dict(best_state)
-    test_loss, test_acc = evaluate(net, loaders["test"])
+    test_loss, test_acc = evaluate(net, batches["test"], step, autocast)
     test_end_s = time.time() - t0
     print(f"test/loss={test_loss:.4f} test/acc={test_acc:.4f}")
     return {
@@ -219,7 +329,21 @@ def train(workload, epochs: int, t0: float) -> dict:
         "test/acc": test_acc,
         "val/acc_best": best_acc,
         "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+        "train_samples": len(splits["train"][1]),
+        # Training and validation steps of one epoch: what a per-step cost is divided by.
+        "steps_per_epoch": train_steps + math.ceil(len(splits["val"][1]) / workload.batch_size),
     }
+
+
+def _moved(loader, device):
+    """The loader's batches on `device` (a copy per batch from the host, as Lightning makes it)."""
+
+    def batches():
+        for x, y in loader:
+            yield x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+
+    return batches
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -228,10 +352,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="digits-mlp")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--out", type=Path, help="write timings and metrics here as JSON")
+    parser.add_argument("--widths", help="the ResNet's stage widths, e.g. 8,16,32,64 (default: 64..512)")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error(f"--epochs {args.epochs}: give a whole number >= 1")
-    result = train(WORKLOADS[args.workload], args.epochs, t0)
+    workload = WORKLOADS[args.workload]
+    if args.widths:
+        workload = workload.resized(tuple(int(width) for width in args.widths.split(",")))
+    result = train(workload, args.epochs, t0)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -84,13 +84,13 @@ def summary(values: list[float]) -> dict:
 def fmt(stats: dict | None, unit: str = "s", digits: int = 3) -> str:
     """`1.23 s [1.10–1.40]`: the median, then min–max when there was more than one run.
 
-    Units: s, ms (from seconds), MB, x (a ratio), "" (a plain number).
+    Units: s, ms (from seconds), us (already in microseconds), MB, x (a ratio), "" (a plain number).
     """
     if not stats:
         return "n/a"
-    scale = {"s": 1.0, "ms": 1000.0, "x": 1.0, "MB": 1.0, "": 1.0}[unit]
+    scale = {"s": 1.0, "ms": 1000.0, "us": 1.0, "x": 1.0, "MB": 1.0, "": 1.0}[unit]
     median, low, high = (_number(stats[key] * scale, digits) for key in ("median", "min", "max"))
-    suffix = {"x": "×", "": ""}.get(unit, f" {unit}")
+    suffix = {"x": "×", "": "", "us": " µs"}.get(unit, f" {unit}")
     return f"{median}{suffix}" if stats["n"] == 1 else f"{median}{suffix} [{low}–{high}]"
 
 

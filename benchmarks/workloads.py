@@ -8,6 +8,7 @@ same numbers. The project's defaults that a workload does not name (AdamW, lr 0.
 here as numbers, so that a change of those defaults shows up as a mismatch in `tests/`.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 
 MNIST_ROLES = ("train_images", "train_labels", "test_images", "test_labels")
@@ -28,17 +29,26 @@ MNIST_VAL_FRACTION = 0.1  # configs/data/mnist.yaml: a share of the official tra
 class Workload:
     name: str
     description: str
-    data: str  # "digits" (scikit-learn's, in memory) or "mnist-files" (IDX files the benchmark writes)
-    net: str  # "mlp" or "cnn"
+    # "digits" (scikit-learn's, in memory), "mnist-files" (IDX files the benchmark writes) or
+    # "cifar-files" (a CIFAR-10-shaped archive the benchmark writes)
+    data: str
+    net: str  # "mlp", "cnn" or "resnet"
     batch_size: int
     hidden_sizes: tuple[int, ...] = ()  # mlp
-    channels: tuple[int, ...] = ()  # cnn
+    channels: tuple[int, ...] = ()  # cnn: its channels; resnet: the widths of its stages
     kernel_size: int = 3  # cnn
+    # Lightning's precision setting; the plain loop autocasts to bfloat16 for "bf16-mixed".
+    precision: str = "32"
+    channels_last: bool = False
     # Extra project overrides, e.g. selecting the model config; epochs are added by `project_overrides`.
     overrides: tuple[str, ...] = field(default=())
     # A config file the project must have for this workload (e.g. its data set's); without it the
     # workload is reported as pending instead of measured.
     needs_config: str | None = None
+
+    def resized(self, channels: tuple[int, ...]) -> "Workload":
+        """The same workload with other widths: a tiny ResNet to try the GPU workload on a CPU."""
+        return dataclasses.replace(self, channels=channels)
 
     def project_overrides(self, epochs: int, **values: str) -> list[str]:
         """The project run of this workload for `epochs` epochs, default callbacks and logger on.
@@ -48,10 +58,10 @@ class Workload:
         fill the placeholders of `overrides` (where the data files are, their checksums).
         """
         sizes = ",".join(map(str, self.hidden_sizes or self.channels))
-        net_key = "model.net.hidden_sizes" if self.net == "mlp" else "model.net.channels"
+        net_key = {"mlp": "model.net.hidden_sizes", "cnn": "model.net.channels", "resnet": "model.net.widths"}
         return [
             *(override.format(**values) for override in self.overrides),
-            f"{net_key}=[{sizes}]",
+            f"{net_key[self.net]}=[{sizes}]",
             f"data.batch_size={self.batch_size}",
             f"trainer.max_epochs={epochs}",
             f"trainer.min_epochs={epochs}",
@@ -68,6 +78,17 @@ WORKLOADS = {
             data="digits",
             net="mlp",
             batch_size=128,
+            hidden_sizes=(64, 128, 64),
+        ),
+        Workload(
+            name="digits-mlp-b8",
+            description=(
+                "the digits MLP at batch 8: 157 training and 34 validation steps an epoch, each too small "
+                "to hide the host's per-step work (the per-step overhead workload)"
+            ),
+            data="digits",
+            net="mlp",
+            batch_size=8,
             hidden_sizes=(64, 128, 64),
         ),
         Workload(
@@ -98,6 +119,30 @@ WORKLOADS = {
                 *(f"data.files.{role}.md5={{md5_{role}}}" for role in MNIST_ROLES),
             ),
             needs_config="configs/data/mnist.yaml",
+        ),
+        Workload(
+            name="cifar-resnet",
+            description=(
+                "the GPU workload: CIFAR-10-shaped images (benchmarks/cifar_files.py) through the project's "
+                "data=cifar10 from a file:// mirror, held on the device (data.device=auto), ResNet-18 "
+                "(model=resnet), batch 256, bf16-mixed, channels-last"
+            ),
+            data="cifar-files",
+            net="resnet",
+            batch_size=256,
+            channels=(64, 128, 256, 512),
+            precision="bf16-mixed",
+            channels_last=True,
+            overrides=(
+                "model=resnet",
+                "data=cifar10",
+                "data.data_dir={data_dir}",
+                "data.mirrors=[{mirror}]",
+                "data.files.archive.md5={md5_archive}",
+                "trainer.precision=bf16-mixed",
+                "model.channels_last=true",
+            ),
+            needs_config="configs/model/resnet.yaml",
         ),
     )
 }

@@ -17,6 +17,7 @@ from conftest import BIN, TEMPLATE, run
 BENCHMARKS = TEMPLATE / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
+from cifar_files import ARCHIVE, read_cifar_archive, write_cifar_archive  # noqa: E402
 from mnist_files import read_mnist_files, write_mnist_files  # noqa: E402
 from startup import heavy_imports, imports  # noqa: E402
 from timing import fmt, summary  # noqa: E402
@@ -55,6 +56,45 @@ def test_mnist_format_files_read_back(tmp_path):
     assert train_x.shape == (120, 28, 28) and test_x.shape == (30, 28, 28)
     assert set(train_y.tolist()) <= set(range(10)) and len(set(train_y.tolist())) > 5
     assert train_x.min() >= 0 and train_x.max() <= 255
+
+
+def test_cifar_shaped_archive_reads_back(tmp_path):
+    md5 = write_cifar_archive(tmp_path, train=100, test=20)
+    assert md5 == hashlib.md5((tmp_path / ARCHIVE).read_bytes()).hexdigest()
+    (train_x, train_y), (test_x, test_y) = read_cifar_archive(tmp_path / ARCHIVE)
+    assert train_x.shape == (100, 3, 32, 32) and test_x.shape == (20, 3, 32, 32)
+    assert str(train_x.dtype) == "uint8" and len(set(train_y.tolist())) > 5
+
+
+@pytest.mark.slow
+def test_the_gpu_workload_runs_on_a_cpu_with_a_tiny_resnet(bake, tmp_path):
+    """cifar-resnet (bf16-mixed, channels-last, data=cifar10 through a file:// mirror) with widths
+    8..64: both sides reach the same test loss, and the sync audit ran and found no project read."""
+    out = tmp_path / "results.json"
+    args = ["--project", bake(), "--only", "overhead", "--workloads", "cifar-resnet", "--repeats", "1"]
+    args += ["--epochs", "1,2", "--cifar-size", "600,200", "--resnet-widths", "8,16,32,64", "--out", out]
+    result = run([BIN / "python", BENCHMARKS / "run.py", *args], tmp_path, timeout=1200)
+    workload = json.loads(out.read_text())["overhead"]["cifar-resnet"]
+    project_side, plain = workload["project"], workload["plain"]
+    assert project_side["test_loss"]["median"] == pytest.approx(plain["test_loss"]["median"], rel=1e-5)
+    assert plain["train_samples"] == 540 and plain["device"] in ("cpu", "cuda:0")
+    syncs = workload["syncs"]
+    assert syncs["steps"]["train"] > 0 and syncs["project_reads_per_step"] == 0, syncs
+    assert "| cifar-resnet: training images per second (in process, on " in result.stdout
+    assert "| cifar-resnet: host reads per step (" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_per_step_part_compares_the_project_with_lightnings_floor(bake, tmp_path):
+    out = tmp_path / "results.json"
+    args = ["--project", bake(), "--only", "per_step", "--quick", "--repeats", "1", "--out", out]
+    result = run([BIN / "python", BENCHMARKS / "run.py", *args], tmp_path, timeout=1200)
+    per_step = json.loads(out.read_text())["per_step"]
+    # 1257 training samples at batch 8: 157 steps (the last, of one sample, dropped), 34 of validation.
+    assert per_step["steps_per_epoch"] == 191
+    for side in ("plain loop", "floor", "project"):
+        assert per_step["wall"]["epoch_s"][side]["median"] > 0
+    assert "per step above the plain loop (191 steps an epoch)" in result.stdout
 
 
 def test_plain_loop_trains_and_reports(tmp_path):
