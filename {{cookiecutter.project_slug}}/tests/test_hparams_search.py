@@ -131,14 +131,18 @@ def test_a_killed_search_continues_its_study_and_fails_the_killed_trial(tmp_path
         time.sleep(0.2)
     os.killpg(search_process.pid, signal.SIGKILL)
     search_process.wait()
-    before = load_study(tmp_path)
-    assert states(before) == [TrialState.COMPLETE, TrialState.RUNNING]
+    before = load_study(tmp_path).trials  # a copy: Study.trials reads the storage each time
+    finished = [trial.number for trial in before if trial.state == TrialState.COMPLETE]
+    killed = [trial.number for trial in before if trial.state == TrialState.RUNNING]
+    assert finished and killed, [trial.state for trial in before]
 
     search(tmp_path, 3, longer)  # the same command
     after = load_study(tmp_path)
-    # The finished trial is kept, the killed one is failed, and only the 2 missing trials ran.
-    assert after.trials[0].params == before.trials[0].params
-    assert states(after) == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
+    # The finished trials are kept, the killed one is failed, and only the missing trials ran.
+    assert [after.trials[n].params for n in finished] == [before[n].params for n in finished]
+    assert [after.trials[n].state for n in killed] == [TrialState.FAIL]
+    assert states(after).count(TrialState.COMPLETE) == 3
+    assert len(after.trials) == len(before) + 3 - len(finished)
 
 
 def test_a_pruned_trial_stops_early_is_recorded_as_pruned_and_counted_apart(tmp_path):
