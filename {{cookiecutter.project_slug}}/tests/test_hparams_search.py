@@ -168,6 +168,19 @@ def test_a_pruned_trial_stops_early_is_recorded_as_pruned_and_counted_apart(tmp_
     assert rows and all(row.split(" | ")[2] == "0" for row in rows), rows
 
 
+def test_a_ddp_trial_is_pruned_on_both_ranks_together(tmp_path):
+    # Rank 0 decides and broadcasts. A rank that went on alone would wait for the other in its next
+    # step until rank 0 gave up on it, and the run would fail; a rank that tested alone, the same.
+    pruning = ["hydra.sweeper.pruner.n_startup_trials=1", "hydra.sweeper.pruner.n_warmup_steps=0"]
+    search(tmp_path, 1, "model.optimizer.lr=0.05", *pruning)
+    search(tmp_path, 2, "model.optimizer.lr=0.0000001", "trainer=ddp_sim", "trainer.devices=2", *pruning)
+    study = load_study(tmp_path)
+    assert states(study) == [TrialState.COMPLETE, TrialState.PRUNED]
+    assert sorted(study.trials[1].intermediate_values) == [0]
+    pruned = next(run for run in runs_of(tmp_path) if trial_number(run) == 1)
+    assert (pruned["status"], pruned["world_size"]) == ("pruned", 2)
+
+
 def test_joblib_runs_the_trials_of_a_batch_at_the_same_time(tmp_path):
     search(tmp_path, 2, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "trainer.max_epochs=20")
     runs = runs_of(tmp_path)
