@@ -12,6 +12,7 @@ from pathlib import Path
 # tojson escapes every quote and backslash, so this raw string always holds valid JSON,
 # and the file is valid Python (ruff checks it) before and after Jinja renders it.
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
+PACKAGE = ANSWERS["package_name"]
 
 # (option, answer) -> paths, relative to the project root, that this answer removes.
 REMOVALS = {
@@ -21,7 +22,15 @@ REMOVALS = {
         "tests/test_slurm.py",
         "tests/slurm_cluster.py",
     ],
-    ("include_optuna", "no"): ["configs/hparams_search", "tests/test_hparams_search.py"],
+    ("include_optuna", "no"): [
+        "configs/hparams_search",
+        "configs/hydra/sweeper",
+        "configs/callbacks/optuna_pruning.yaml",
+        "src/hydra_plugins",
+        f"src/{PACKAGE}/search",
+        f"src/{PACKAGE}/callbacks/optuna_pruning.py",
+        "tests/test_hparams_search.py",
+    ],
     ("include_github_actions", "no"): [".github"],
     ("license", "none"): ["LICENSE"],
 }

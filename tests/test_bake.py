@@ -27,6 +27,7 @@ configs/callbacks/model_checkpoint.yaml
 configs/callbacks/model_summary.yaml
 configs/callbacks/non_finite_loss.yaml
 configs/callbacks/none.yaml
+configs/callbacks/optuna_pruning.yaml
 configs/callbacks/prediction_grid.yaml
 configs/callbacks/progress_bar.yaml
 configs/callbacks/random_state.yaml
@@ -57,6 +58,10 @@ configs/extras/default.yaml
 configs/hparams_search/mlp_optuna.yaml
 configs/hydra/default.yaml
 configs/hydra/launcher/slurm.yaml
+configs/hydra/sweeper/pruner/hyperband.yaml
+configs/hydra/sweeper/pruner/median.yaml
+configs/hydra/sweeper/pruner/none.yaml
+configs/hydra/sweeper/pruner/successive_halving.yaml
 configs/local/README.md
 configs/local/slurm_cluster.example.yaml
 configs/logger/csv.yaml
@@ -94,6 +99,7 @@ src/PKG/callbacks/epoch_history.py
 src/PKG/callbacks/last_checkpoint.py
 src/PKG/callbacks/lr_finder.py
 src/PKG/callbacks/non_finite_loss.py
+src/PKG/callbacks/optuna_pruning.py
 src/PKG/callbacks/overfit_verdict.py
 src/PKG/callbacks/prediction_grid.py
 src/PKG/callbacks/progress_bar.py
@@ -171,6 +177,14 @@ src/PKG/run/metrics_kept.py
 src/PKG/run/quiet_console.py
 src/PKG/run/record.py
 src/PKG/run/settings.py
+src/PKG/search/__init__.py
+src/PKG/search/job_trial.py
+src/PKG/search/space.py
+src/PKG/search/storage.py
+src/PKG/search/study_search.py
+src/PKG/search/sweeper_lease.py
+src/hydra_plugins/PKG_search/__init__.py
+src/hydra_plugins/PKG_search/study_sweeper.py
 tests/conftest.py
 tests/host_syncs.py
 tests/network_checks.py
@@ -308,16 +322,26 @@ def test_slurm_option(bake):
 
 def test_optuna_option(bake):
     with_optuna, without = bake(include_optuna="yes"), bake(include_optuna="no", project_name="No Optuna")
-    assert any(dep.startswith("hydra-optuna-sweeper") for dep in dependencies(with_optuna))
+    assert any(dep.startswith("optuna>=") for dep in dependencies(with_optuna))
+    # No sweeper plugin that holds Optuna back, nor the SQLAlchemy pin old Optuna needed.
+    old_pins = ("hydra-optuna-sweeper", "sqlalchemy")
+    assert not any(dep.startswith(old_pins) for dep in dependencies(with_optuna))
     sweeper = run(
         [BIN / "python", "train.py", "hparams_search=mlp_optuna", "--cfg", "hydra", "-p", "hydra.sweeper"],
         with_optuna,
         PYTHONPATH="src",
     )
-    assert "OptunaSweeper" in sweeper.stdout and "model.optimizer.lr" in sweeper.stdout
-    assert not any(dep.startswith("hydra-optuna-sweeper") for dep in dependencies(without))
+    assert "StudySweeper" in sweeper.stdout and "model.optimizer.lr" in sweeper.stdout
+    assert "MedianPruner" in sweeper.stdout
+    assert not any(dep.startswith("optuna") for dep in dependencies(without))
     assert not (without / "configs/hparams_search").exists()
+    assert not (without / "configs/hydra/sweeper").exists()
+    assert not (without / "configs/callbacks/optuna_pruning.yaml").exists()
+    assert not (without / "src/hydra_plugins").exists()
+    assert not (without / "src/no_optuna/search").exists()
+    assert not (without / "src/no_optuna/callbacks/optuna_pruning.py").exists()
     assert not (without / "tests/test_hparams_search.py").exists()
+    assert "namespaces" not in (without / "pyproject.toml").read_text()
     assert "hparams_search" not in (without / "configs/train.yaml").read_text()
     assert "hparams_search" not in (without / "README.md").read_text()
 

@@ -73,7 +73,19 @@ SWITCHES = [
             "tests/slurm_cluster.py",
         ],
     ),
-    ("include_optuna", "no", ["configs/hparams_search", "tests/test_hparams_search.py"]),
+    (
+        "include_optuna",
+        "no",
+        [
+            "configs/hparams_search",
+            "configs/hydra/sweeper",
+            "configs/callbacks/optuna_pruning.yaml",
+            "src/hydra_plugins",
+            "src/digits_research/search",
+            "src/digits_research/callbacks/optuna_pruning.py",
+            "tests/test_hparams_search.py",
+        ],
+    ),
     ("include_github_actions", "no", [".github"]),
     ("license", "none", ["LICENSE"]),
 ]

@@ -46,7 +46,7 @@ def train(cfg: DictConfig) -> Run:
         trainer = run.trainer()
         if cfg.train:
             trainer.fit(model, datamodule=datamodule, ckpt_path=run.checkpoint)
-        if cfg.test:
+        if cfg.test and not run.pruned:  # a search stopped it: not a model worth testing
             # The best epoch's checkpoint; without one (fast_dev_run) the current weights.
             trainer.test(model, datamodule=datamodule, ckpt_path=run.best_checkpoint())
         run.complete()

@@ -75,6 +75,32 @@ def test_ddp_ranks_are_srun_tasks(cluster, tmp_path):
     assert "SLURM auto-requeueing enabled" not in (job_dir / "train.log").read_text()
 
 
+def test_an_optuna_search_runs_each_batch_of_trials_as_a_job_array(cluster, tmp_path):
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    run_script(
+        "train.py",
+        *ON_SLURM,
+        "hparams_search=mlp_optuna",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.n_jobs=2",
+        "debug=limit",
+        f"paths.log_dir={tmp_path}",
+        env=cluster.env,
+    )
+    study_dir = tmp_path / "debug" / "optuna" / "mlp_digits"
+    runs = [json.loads(path.read_text()) for path in sorted(study_dir.glob("*/*/run.json"))]
+    assert [run["status"] for run in runs] == ["completed", "completed"]
+    assert len({run["slurm"]["array_job_id"] for run in runs}) == 1, "one array for the batch of 2"
+    # The SLURM jobs reported their epochs into the study's journal file, and the search told it.
+    storage = JournalStorage(JournalFileBackend(str(study_dir / "optuna.journal")))
+    study = optuna.load_study(study_name="mlp_digits", storage=storage)
+    assert [trial.state for trial in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
+    assert all(sorted(trial.intermediate_values) == [0, 1, 2] for trial in study.trials)
+
+
 def epochs_in(job_dir: Path) -> list[int]:
     with (job_dir / "history.csv").open() as history:
         return [int(row["epoch"]) for row in csv.DictReader(history)]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import tables
 from .plots import file_stem
-from .runs import COMPLETED, Runs
+from .runs import COMPLETED, PRUNED, Runs
 
 REPORT_FILE = "report.html"
 # Shown another way: the metric and its direction as the heading, the baseline in the group's name,
@@ -155,14 +155,19 @@ def run_section(title: str, rows: pd.DataFrame, uuid: str) -> str:
 
 
 def run_sections(runs: Runs) -> str:
-    """Every run counted, then those that need a word: failed, resumed, and repeats not counted."""
+    """Every run counted, then those that need a word: failed, pruned, resumed, and repeats not counted."""
     table = runs.runs
     sections = [
         run_section("Runs", table, "runs"),
         run_section(
             "Failed or unfinished runs",
-            table.loc[table["status"] != COMPLETED, ["run_dir", "status", "error"]],
+            table.loc[~table["status"].isin([COMPLETED, PRUNED]), ["run_dir", "status", "error"]],
             "failed",
+        ),
+        run_section(
+            "Pruned by the search (stopped early)",
+            table.loc[table["status"] == PRUNED, ["run_dir"]],
+            "pruned",
         ),
         run_section(
             "Resumed runs", table.loc[table["segments"] > 1, ["run_dir", "status", "segments"]], "resumed"

@@ -19,6 +19,8 @@ from ..cli.overrides import override_key, override_value
 RUN_FILE = "run.json"
 HISTORY_FILE = "history.csv"
 COMPLETED = "completed"
+# Stopped early by a hyper-parameter search's pruner: neither completed nor failed.
+PRUNED = "pruned"
 # Classification: accuracy; regression: R² and the errors in the targets' units; both: the loss.
 DEFAULT_METRICS = ("test/acc", "test/r2", "test/mae", "test/mse", "test/loss")
 DEFAULTS_LABEL = "(defaults)"
@@ -129,6 +131,8 @@ def first_line_of_error(record: dict) -> str:
     status = record.get("status")
     if status == "running":
         return "no final status: still running, or killed before it could record one"
+    if status == PRUNED:
+        return "stopped early: the search's pruner found it unpromising"
     lines = str(record.get("error") or "").strip().splitlines()
     return lines[0] if lines else f"status {status!r}"
 

@@ -14,7 +14,7 @@ from scipy import stats
 from .comparison import ALPHA, COMPARISON_COLUMNS, NOT_COMPARED, compare, holm, sample_std
 from .design import design
 from .power import POWER, seeds_needed
-from .runs import COMPLETED, UNREADABLE_LABEL, Runs
+from .runs import COMPLETED, PRUNED, UNREADABLE_LABEL, Runs
 from .stochastic_order import aso_eps_min
 
 COLUMNS = [
@@ -133,7 +133,8 @@ def summarize(
     difference (in the metric's units) the seeds-needed estimate looks for; default the observed
     one. `aso`: Almost Stochastic Order's ε_min too (stochastic_order.py; needs deepsig)."""
     completed = (runs.runs["status"] == COMPLETED).groupby(runs.runs["group"]).sum()
-    failed = runs.runs.groupby("group").size() - completed
+    pruned = (runs.runs["status"] == PRUNED).groupby(runs.runs["group"]).sum()
+    failed = runs.runs.groupby("group").size() - completed - pruned
     resumed = (runs.runs["segments"] > 1).groupby(runs.runs["group"]).sum()
     repeats = runs.dropped.groupby("group").size()
     rows = []

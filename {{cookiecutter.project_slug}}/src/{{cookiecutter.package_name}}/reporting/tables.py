@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .runs import COMPLETED, Runs
+from .runs import COMPLETED, PRUNED, Runs
 
 DIRECTION_WORDS = {"higher": "higher is better", "lower": "lower is better"}
 ARROWS = {"higher": " ↑", "lower": " ↓"}
 METHOD = (
-    "n: completed runs with the metric; failed: runs of the group that failed or did not finish. "
+    "n: completed runs with the metric; failed: runs of the group that failed or did not finish "
+    "(runs a search pruned are counted apart). "
     "Mean ± sample std (ddof 1); 95 % CI of the mean from Student's t. The spread is over seeds "
     "(and folds) on one fixed test split: it measures how much training varies, not how the "
     "result would change on other test data."
@@ -137,12 +138,14 @@ def markdown_tables(summary: pd.DataFrame) -> str:
 
 
 def run_counts(runs: Runs) -> str:
-    """E.g. `9 found, 6 completed, 3 failed or unfinished, 1 not counted: they repeat a seed`."""
+    """E.g. `9 found, 6 completed, 3 failed or unfinished, 1 not counted: they repeat a seed`; with
+    `, 2 pruned` after the completed ones when a search pruned some."""
     table, repeats = runs.runs, len(runs.dropped)
     completed = int((table["status"] == COMPLETED).sum())
-    counts = (
-        f"{len(table) + repeats} found, {completed} completed, {len(table) - completed} failed or unfinished"
-    )
+    pruned = int((table["status"] == PRUNED).sum())
+    failed = len(table) - completed - pruned
+    counts = f"{len(table) + repeats} found, {completed} completed" + (f", {pruned} pruned" if pruned else "")
+    counts += f", {failed} failed or unfinished"
     return counts + (f", {repeats} not counted: they repeat a seed" if repeats else "")
 
 
@@ -170,13 +173,16 @@ def markdown(summary: pd.DataFrame, runs: Runs, baseline: str | None) -> str:
 
 
 def run_lists(runs: Runs) -> str:
-    """The runs that need a word: failed or unfinished, resumed, and not counted as repeats."""
+    """The runs that need a word: failed or unfinished, pruned, resumed, and not counted as repeats."""
     listed = list(runs.runs.itertuples())
-    failed = [f"- `{run.run_dir}` ({run.status}): {run.error}" for run in listed if run.status != COMPLETED]
+    ended = (COMPLETED, PRUNED)
+    failed = [f"- `{run.run_dir}` ({run.status}): {run.error}" for run in listed if run.status not in ended]
+    pruned = [f"- `{run.run_dir}`" for run in listed if run.status == PRUNED]
     resumed = [f"- `{run.run_dir}`: {resumed_note(run)}" for run in listed if run.segments > 1]
     repeats = [f"- `{run.run_dir}`: {run.reason}" for run in runs.dropped.itertuples()]
     sections = [
         run_list("Failed or unfinished runs", failed),
+        run_list("Pruned by the search (stopped early)", pruned),
         run_list("Resumed runs", resumed),
         run_list("Repeats, not counted", repeats),
     ]

@@ -173,11 +173,19 @@ class Run:
         best = next((c.best_model_path for c in checkpoints if isinstance(c, ModelCheckpoint)), "")
         return best or self.checkpoint
 
+    @property
+    def pruned(self) -> bool:
+        """Whether a hyper-parameter search stopped this run early: a callback that did says so
+        with `pruned = True` (callbacks/optuna_pruning.py)."""
+        callbacks = self._trainer.callbacks if self._trainer is not None else []
+        return any(getattr(callback, "pruned", False) for callback in callbacks)
+
     def complete(self) -> None:
-        """The run's metrics and scale go into run.json, which says `completed` once the block ends."""
+        """The run's metrics and scale go into run.json, which says `completed` (or `pruned`) once
+        the block ends."""
         scale = training_scale(self._trainer, self._trainer.datamodule)
         self.details = {"seed": self.seed, **scale, **self.checkpoint_details()}
-        self._record.complete(self.metrics, **self.details)
+        self._record.complete(self.metrics, pruned=self.pruned, **self.details)
         self._completed = True
 
     def checkpoint_details(self) -> dict[str, str | None]:

@@ -26,7 +26,6 @@ MAX_JOB_DIR_NAME = 120
 def register_resolvers() -> None:
     OmegaConf.register_new_resolver("run_dir", run_dir, replace=True, use_cache=True)
     OmegaConf.register_new_resolver("job_dir", job_dir_name, replace=True)
-    OmegaConf.register_new_resolver("sqlite_in", sqlite_in, replace=True, use_cache=True)
     OmegaConf.register_new_resolver("rank_zero_only", rank_zero_only, replace=True)
     OmegaConf.register_new_resolver("rank_suffix", rank_suffix, replace=True)
     OmegaConf.register_new_resolver("config_subdir", config_subdir, replace=True, use_cache=True)
@@ -137,9 +136,3 @@ def job_dir_name(job_num: int, overrides) -> str:
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
         name = f"{name[: MAX_JOB_DIR_NAME - 9]}_{digest}"
     return name
-
-
-def sqlite_in(directory: str, filename: str) -> str:
-    """A SQLite URL for a file in `directory`, created first: SQLite does not create folders."""
-    Path(directory).mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{Path(directory).resolve() / filename}"

@@ -49,7 +49,8 @@ def completed_sweep_job() -> dict[str, Any] | None:
 
 
 class RunRecord:
-    """Context manager: `status` is `running` inside, then `completed` or `failed` (with `error`).
+    """Context manager: `status` is `running` inside, then `completed` or `failed` (with `error`),
+    or `pruned` when a hyper-parameter search stopped the run early (`complete(..., pruned=True)`).
 
     A run resumed in its own directory (`ckpt_path=last`, a sweep job re-run, a requeued SLURM job)
     is one more segment of the same record: `started_at` stays the first start, `duration_s` adds
@@ -87,6 +88,7 @@ class RunRecord:
             "segments": self.segments,
         }
         self.cfg = cfg
+        self._ending = "completed"  # how the run ends if nothing raises
         self._earlier_duration = sum(s.get("duration_s") or 0.0 for s in self.segments[:-1])
         self._start = time.perf_counter()
 
@@ -110,14 +112,15 @@ class RunRecord:
         self._write()
         return self
 
-    def complete(self, metrics: dict[str, float], **extra: Any) -> None:
+    def complete(self, metrics: dict[str, float], pruned: bool = False, **extra: Any) -> None:
         self.data["metrics"] = metrics
         self.data.update(extra)
+        self._ending = "pruned" if pruned else "completed"
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         duration = round(time.perf_counter() - self._start, 3)
         finished = datetime.now().astimezone().isoformat(timespec="seconds")
-        status = "completed" if exc is None else "failed"
+        status = self._ending if exc is None else "failed"
         self.segment.update(duration_s=duration, finished_at=finished, status=status)
         self.data.update(
             duration_s=round(self._earlier_duration + duration, 3), finished_at=finished, status=status

@@ -1,0 +1,1 @@
+"""The project's Hydra sweeper: an Optuna study searched through any Hydra launcher (search/)."""
