@@ -52,8 +52,8 @@ def run_project(
         "wall_s": timed.wall_s,
         "cpu_s": timed.cpu_s,
         "max_rss_mb": timed.max_rss_mb,
-        "test_acc": record["metrics"].get("test/acc"),
-        "test_loss": record["metrics"].get("test/loss"),
+        "test_acc": record["metrics"]["test/acc"],
+        "test_loss": record["metrics"]["test/loss"],
         **_clock(json.loads(clock.read_text())),
     }
 

@@ -199,16 +199,14 @@ def evaluate(net, batches, step, autocast) -> tuple[float, float]:
     from torch.nn import functional as F
 
     net.eval()
-    loss_sum, correct, count = None, None, 0
+    # Sums kept where the data is (0 + a tensor is that tensor): one read of each at the end.
+    loss_sum, correct, count = 0, 0, 0
     with torch.inference_mode():
         for x, y in batches():
             logits = step(x)
             with autocast:
-                loss = F.cross_entropy(logits, y, reduction="sum")
-            hits = (logits.argmax(1) == y).sum()
-            # Sums kept where the data is: one read of each at the end, none per batch.
-            loss_sum = loss if loss_sum is None else loss_sum + loss
-            correct = hits if correct is None else correct + hits
+                loss_sum += F.cross_entropy(logits, y, reduction="sum")
+            correct += (logits.argmax(1) == y).sum()
             count += len(y)
     return float(loss_sum) / count, float(correct) / count
 

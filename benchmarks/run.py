@@ -101,15 +101,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if not 1 <= e1 < e2:
             parser.error(f"--epochs {args.epochs}: need 1 <= E1 < E2")
         args.epochs = (e1, e2)
-    try:
-        sizes = tuple(int(value) for value in args.mnist_size.split(","))
-        if len(sizes) != 2 or min(sizes) < 100:
-            raise ValueError
-    except ValueError:
-        parser.error(
-            f"--mnist-size {args.mnist_size}: give TRAIN,TEST image counts of at least 100, e.g. 6000,1000"
-        )
-    args.mnist_size = sizes
+    args.mnist_size = _counts(parser, "--mnist-size", args.mnist_size, "TRAIN,TEST image counts", 2, 100)
     args.cifar_size = _counts(parser, "--cifar-size", args.cifar_size, "TRAIN,TEST image counts", 2)
     args.resnet_widths = _counts(parser, "--resnet-widths", args.resnet_widths, "stage widths", 4)
     if args.repeats is None:
@@ -119,13 +111,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _counts(parser, flag: str, text: str, what: str, length: int) -> tuple[int, ...]:
+def _counts(parser, flag: str, text: str, what: str, length: int, minimum: int = 1) -> tuple[int, ...]:
+    """`length` comma-separated whole numbers of at least `minimum`, or a one-line error naming `flag`."""
     try:
         values = tuple(int(value) for value in text.split(","))
-        if len(values) != length or min(values) < 1:
+        if len(values) != length or min(values) < minimum:
             raise ValueError
     except ValueError:
-        parser.error(f"{flag} {text}: give {length} comma-separated {what}, each at least 1")
+        parser.error(f"{flag} {text}: give {length} comma-separated {what}, each at least {minimum}")
     return values
 
 

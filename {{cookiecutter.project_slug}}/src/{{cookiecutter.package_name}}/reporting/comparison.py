@@ -88,9 +88,9 @@ def compare(group: pd.Series, baseline: pd.Series, direction: str) -> dict:
     low, high = chosen_test.confidence_interval(CONFIDENCE)
     row.update(diff_ci95_low=float(low), diff_ci95_high=float(high))
     row["diff_boot_low"], row["diff_boot_high"] = bootstrap_interval(samples, mean_difference, chosen.paired)
-    row["p_better"] = probability_of_improvement(*samples, direction)
     codes, levels = ranked(*samples)
     statistic = functools.partial(share_beaten, levels=levels, direction=direction)
+    row["p_better"] = float(statistic(*codes))
     row["p_better_low"], row["p_better_high"] = bootstrap_interval(codes, statistic, chosen.paired)
     return row
 
