@@ -37,8 +37,10 @@ def main(check: bool) -> int:
         for formatted in baked.rglob("*.py"):
             relative = str(formatted.relative_to(baked)).replace(PLACEHOLDER, "{{cookiecutter.package_name}}")
             source = PROJECT / relative
-            # Other Jinja (a rendered description, say) could not be restored: leave such files alone.
-            if source.is_file() and source.read_text().replace(JINJA_PACKAGE, "").count("{{") == 0:
+            # Other Jinja (a rendered description, say, or an `{% if %}` block, which the bake
+            # removes) could not be restored: leave such files alone.
+            text = source.read_text() if source.is_file() else ""
+            if text and text.replace(JINJA_PACKAGE, "").count("{{") == 0 and "{%" not in text:
                 restored = formatted.read_text().replace(PLACEHOLDER, JINJA_PACKAGE)
                 if restored != source.read_text():
                     changed.append(relative)
