@@ -5,6 +5,7 @@ Hydra creates these directories before `main` runs, so the choices are made by r
 """
 
 import hashlib
+import inspect
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -24,11 +25,20 @@ MAX_JOB_DIR_NAME = 120
 
 
 def register_resolvers() -> None:
-    OmegaConf.register_new_resolver("run_dir", run_dir, replace=True, use_cache=True)
-    OmegaConf.register_new_resolver("job_dir", job_dir_name, replace=True)
-    OmegaConf.register_new_resolver("rank_zero_only", rank_zero_only, replace=True)
-    OmegaConf.register_new_resolver("rank_suffix", rank_suffix, replace=True)
-    OmegaConf.register_new_resolver("config_subdir", config_subdir, replace=True, use_cache=True)
+    register_resolver("run_dir", run_dir, use_cache=True)
+    register_resolver("job_dir", job_dir_name)
+    register_resolver("rank_zero_only", rank_zero_only)
+    register_resolver("rank_suffix", rank_suffix)
+    register_resolver("config_subdir", config_subdir, use_cache=True)
+
+
+def register_resolver(name: str, resolver, use_cache: bool = False) -> None:
+    # OmegaConf 2.4 names it register_resolver and deprecates register_new_resolver; in 2.3
+    # register_resolver is the legacy one, without `replace` and `use_cache`.
+    if "use_cache" in inspect.signature(OmegaConf.register_resolver).parameters:
+        OmegaConf.register_resolver(name, resolver, replace=True, use_cache=use_cache)
+    else:
+        OmegaConf.register_new_resolver(name, resolver, replace=True, use_cache=use_cache)
 
 
 def rank_zero_only(value: str) -> str | None:
