@@ -76,6 +76,12 @@ def run_script(
     return result
 
 
+def python_path(src: Path) -> str:
+    """PYTHONPATH for a script run on a copy of the project: its `src` first, then the caller's (so
+    that `make test-hydra14`'s Hydra 1.4 stays first for the scripts too)."""
+    return os.pathsep.join([str(src), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+
 def copy_of_project(destination: Path) -> Path:
     """The scripts and configs, without logs: a project directory the test may turn into a repo."""
     destination.mkdir(parents=True)

@@ -14,7 +14,7 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, read_run, run_script
+from conftest import ROOT, python_path, read_run, run_script
 from official_format_files import (
     CIFAR10_NAMES,
     FileServer,
@@ -285,7 +285,7 @@ print(sorted(p.name for p in (folder / "cifar-10-batches-py").iterdir()))
 def test_concurrent_jobs_download_and_unpack_into_one_data_dir(tmp_path, server, cifar):
     entry = cifar.files["archive"]
     arguments = [entry["name"], entry["md5"], server.url("slow/good/"), str(tmp_path)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": python_path(ROOT / "src")}
     jobs = [
         subprocess.Popen(
             [sys.executable, "-c", CONCURRENT_JOB, *arguments], env=env, stdout=subprocess.PIPE, text=True

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, config_options, read_run
+from conftest import ROOT, config_options, python_path, read_run
 from omegaconf import OmegaConf
 
 EXAMPLES = sorted(set(re.findall(r"python train\.py([^`\n#|]*)", (ROOT / "README.md").read_text())))
@@ -71,7 +71,7 @@ def run_in(project: Path, script: str, *args: str) -> subprocess.CompletedProces
     result = subprocess.run(
         [sys.executable, script, *args],
         cwd=project,
-        env={**os.environ, "PYTHONPATH": str(project / "src"), "WANDB_MODE": "offline"},
+        env={**os.environ, "PYTHONPATH": python_path(project / "src"), "WANDB_MODE": "offline"},
         capture_output=True,
         text=True,
         timeout=600,

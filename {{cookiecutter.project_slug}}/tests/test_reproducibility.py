@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import torch
-from conftest import ROOT, copy_of_project, read_run, run_script
+from conftest import ROOT, copy_of_project, python_path, read_run, run_script
 
 from train import train
 
@@ -153,7 +153,7 @@ def run_in(project: Path, *overrides: str) -> None:
         capture_output=True,
         text=True,
         # The package as installed, or as the suite finds it (conftest puts src/ on the path).
-        env={**os.environ, "WANDB_MODE": "offline", "PYTHONPATH": str(ROOT / "src")},
+        env={**os.environ, "WANDB_MODE": "offline", "PYTHONPATH": python_path(ROOT / "src")},
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]

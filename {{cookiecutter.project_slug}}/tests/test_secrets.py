@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT, copy_of_project
+from conftest import ROOT, copy_of_project, python_path
 
 FROM_ENVIRONMENT = "wandb-key-0123456789abcdef-planted-in-the-environment"
 FROM_DOTENV = "mlflow-token-fedcba9876543210-planted-in-dotenv"
@@ -31,7 +31,7 @@ def test_planted_keys_are_in_no_file_a_run_writes(tmp_path):
             **os.environ,
             "WANDB_API_KEY": FROM_ENVIRONMENT,
             "WANDB_MODE": "offline",
-            "PYTHONPATH": str(ROOT / "src"),
+            "PYTHONPATH": python_path(ROOT / "src"),
         },
         timeout=300,
     )
