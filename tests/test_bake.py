@@ -108,6 +108,7 @@ src/PKG/callbacks/training_stats.py
 src/PKG/cli/__init__.py
 src/PKG/cli/errors.py
 src/PKG/cli/help.py
+src/PKG/cli/hydra_versions.py
 src/PKG/cli/overrides.py
 src/PKG/cli/pasted_paths.py
 src/PKG/cli/value_checks.py
@@ -177,6 +178,7 @@ src/PKG/run/metrics_kept.py
 src/PKG/run/quiet_console.py
 src/PKG/run/record.py
 src/PKG/run/settings.py
+src/PKG/run/trusted_targets.py
 src/PKG/search/__init__.py
 src/PKG/search/job_trial.py
 src/PKG/search/space.py

@@ -15,6 +15,7 @@ os.environ["PROJECT_ROOT"] = str(Path(__file__).resolve().parent)
 
 from {{ cookiecutter.package_name }}.cli.errors import config_errors_in_one_line, errors_in_one_line  # noqa: E402
 from {{ cookiecutter.package_name }}.cli.help import help_requested, print_script_help  # noqa: E402
+from {{ cookiecutter.package_name }}.cli.hydra_versions import hydra_main_settings  # noqa: E402
 from {{ cookiecutter.package_name }}.cli.pasted_paths import quote_pasted_paths  # noqa: E402
 from {{ cookiecutter.package_name }}.run.context import Run  # noqa: E402
 from {{ cookiecutter.package_name }}.run.directory import register_resolvers  # noqa: E402
@@ -22,7 +23,8 @@ from {{ cookiecutter.package_name }}.run.directory import register_resolvers  # 
 register_resolvers()
 
 
-@hydra.main(version_base="1.3", config_path="configs", config_name="train")
+# version_base="1.3" on Hydra 1.3; on 1.4 the `_target_`s it may build (run/trusted_targets.py).
+@hydra.main(config_path="configs", config_name="train", **hydra_main_settings())
 def main(cfg: DictConfig) -> float | None:
     with errors_in_one_line():  # HYDRA_FULL_ERROR=1 for the traceback
         # The sweeper (Optuna) maximises the value returned here: `optimized_metric`.

@@ -13,6 +13,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
 import train  # noqa: F401  (sets PROJECT_ROOT and registers the resolvers the configs use)
+from {{ cookiecutter.package_name }}.cli.hydra_versions import version_base
+from {{ cookiecutter.package_name }}.run.trusted_targets import instantiate
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -31,7 +33,7 @@ def config_options(group: str) -> list[str]:
 
 def compose_config(config_name: str, overrides: list[str], output_dir: Path) -> DictConfig:
     """The task config Hydra would pass to `main`, with its output directory set to `output_dir`."""
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONFIGS), **version_base()):
         cfg = compose(
             config_name, overrides=[*overrides, f"paths.log_dir={output_dir}/logs"], return_hydra_config=True
         )
@@ -95,7 +97,6 @@ def fit_on_digits(make_config, callbacks: list, **trainer_args) -> None:
     """The default model on digits (`debug=limit`) in a bare CPU Trainer (no logger, progress bar
     or model summary): for tests of one callback."""
     import lightning as L
-    from hydra.utils import instantiate
 
     from {{ cookiecutter.package_name }}.models.for_data import model_for_data
 

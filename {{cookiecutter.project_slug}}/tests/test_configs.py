@@ -4,10 +4,10 @@ import lightning as L
 import pytest
 import torch
 from conftest import config_options
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }}.run.build import build_all
+from {{ cookiecutter.package_name }}.run.trusted_targets import instantiate
 
 # Keys a user sets without `+`, so they must exist in the composed config (their value may be null).
 OVERRIDABLE_KEYS = [

@@ -3,11 +3,11 @@ run still trains and leaves checkpoints that load without it."""
 
 import pytest
 import torch
-from hydra.utils import instantiate
 from torch._dynamo.utils import counters
 
 from {{ cookiecutter.package_name }}.data.loading import split_loader
 from {{ cookiecutter.package_name }}.models.for_data import model_for_data
+from {{ cookiecutter.package_name }}.run.trusted_targets import instantiate
 from train import train
 
 

@@ -5,7 +5,7 @@ it can learn, samples stay apart)."""
 import pytest
 import torch
 from conftest import CONFIGS, config_options
-from hydra.utils import get_class, instantiate
+from hydra.utils import get_class
 from network_checks import CHECKS, NetworkCheckFailed
 from omegaconf import OmegaConf
 from torch import nn
@@ -14,6 +14,7 @@ from {{ cookiecutter.package_name }}.nets.class_prior import ClassPrior
 from {{ cookiecutter.package_name }}.nets.cnn import CNN
 from {{ cookiecutter.package_name }}.nets.linear import LinearNet
 from {{ cookiecutter.package_name }}.nets.mlp import MLP
+from {{ cookiecutter.package_name }}.run.trusted_targets import instantiate
 
 NETS = [LinearNet, MLP, CNN, ClassPrior]
 

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import torch
 from conftest import ROOT, read_run, run_script
-from hydra.utils import instantiate
 from sklearn.datasets import load_diabetes, load_wine
 
 from {{ cookiecutter.package_name }}.data.splits import DataLeakageError
 from {{ cookiecutter.package_name }}.data.table_datamodule import TableDataModule
+from {{ cookiecutter.package_name }}.run.trusted_targets import instantiate
 
 NUMERIC = list(load_wine().feature_names)
 REGIONS = ["north", "south", "east"]

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import ROOT, config_options, read_run, run_script
-from hydra.utils import instantiate
 
+from {{ cookiecutter.package_name }}.cli.hydra_versions import version_base
+from {{ cookiecutter.package_name }}.run.trusted_targets import instantiate
 from train import train
 
 
@@ -328,7 +329,7 @@ def test_sweep_job_directories_keep_their_names(overrides, name):
     assert job_dir_name(7, overrides) == name
     # What Hydra's own override_dirname makes of them, with the keys it used to exclude.
     excluded = f"hydra.job.config.override_dirname.exclude_keys=[{','.join(EXCLUDED_BY_HYDRA)}]"
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), **version_base()):
         cfg = compose("train", overrides=[*overrides, excluded], return_hydra_config=True)
     assert (cfg.hydra.job.override_dirname.replace("/", "-") or "7") == name
 

@@ -3,11 +3,11 @@
 from typing import Any
 
 from hydra.errors import InstantiationException
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from ..cli.errors import one_line
 from ..cli.value_checks import ConfigValueError
+from .trusted_targets import instantiate
 
 
 def build(cfg: DictConfig, key: str, **kwargs: Any) -> Any:
