@@ -20,6 +20,9 @@ NAME = "{{ cookiecutter.package_name }}_optuna"
 @dataclass
 class StudySweeperConf:
     _target_: str = "hydra_plugins.{{ cookiecutter.package_name }}_search.study_sweeper.StudySweeper"
+    # The sampler and pruner arrive as configs, and the search builds them against the project's
+    # trusted targets: Hydra 1.4 builds a plugin's nested targets no more (hydra#3269); 1.3 alike.
+    _recursive_: bool = False
     # The pruner is a config group: hydra/sweeper/pruner=median|successive_halving|hyperband|none.
     defaults: list[Any] = field(default_factory=lambda: [{"pruner": "median"}])
     study_name: str = "study"

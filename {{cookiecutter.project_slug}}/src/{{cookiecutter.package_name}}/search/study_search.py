@@ -19,6 +19,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
+from ..run.trusted_targets import instantiate
 from .job_trial import PRUNED_ATTR
 from .space import SearchSpace, search_space
 from .storage import journal_storage
@@ -41,8 +42,8 @@ class StudySearch:
         n_trials: int,
         n_jobs: int,
         max_failure_rate: float,
-        sampler: optuna.samplers.BaseSampler,
-        pruner: optuna.pruners.BasePruner,
+        sampler: DictConfig,
+        pruner: DictConfig,
         params: dict[str, str] | None,
     ) -> None:
         if direction not in ("maximize", "minimize"):
@@ -51,9 +52,9 @@ class StudySearch:
             raise ValueError(f"hydra.sweeper.max_failure_rate={max_failure_rate}: give a fraction in [0, 1]")
         self.study_name, self.storage_path, self.direction = study_name, Path(storage), direction
         self.n_trials, self.n_jobs, self.max_failure_rate = n_trials, n_jobs, max_failure_rate
-        # Built by Hydra from their `_target_`. The pruner is used by the jobs, which build their
-        # own from the same config (callbacks/optuna_pruning.py); here it only has to be valid.
-        self.sampler, self.pruner = sampler, pruner
+        # The pruner is used by the jobs, which build their own from the same config
+        # (callbacks/optuna_pruning.py); here it only has to be valid.
+        self.sampler, self.pruner = instantiate(sampler), instantiate(pruner)
         self.params = dict(params or {})
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
