@@ -22,7 +22,13 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed  ## Create .venv with cookiecutter, the test tools and every project dependency
+# Hydra 1.4 beside the default 1.3: the packages that differ, without dependencies (those are in .venv).
+$(VENV)/hydra14/.installed: requirements-hydra14.txt $(VENV)/.installed
+	rm -rf $(VENV)/hydra14
+	$(PYTHON) -m pip install --quiet --no-deps --target $(VENV)/hydra14 -r requirements-hydra14.txt
+	touch $@
+
+install: $(VENV)/.installed $(VENV)/hydra14/.installed  ## Create .venv with cookiecutter, the test tools, every project dependency; Hydra 1.4 beside it
 
 demo: install  ## Bake the default project into demo/, install it in its own .venv, train it offline
 	rm -rf $(DEMO_DIR)

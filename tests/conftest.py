@@ -63,3 +63,12 @@ def run(args: list, cwd: Path, timeout: float = 900, **env: str) -> subprocess.C
         f"{' '.join(map(str, args))} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     )
     return result
+
+
+def hydra14_pins() -> dict[str, str]:
+    """requirements-hydra14.txt: {"hydra-core": "1.4.0rc3", ...}."""
+    lines = [
+        line.split("#")[0].strip()
+        for line in (TEMPLATE / "requirements-hydra14.txt").read_text().splitlines()
+    ]
+    return dict(line.split("==") for line in lines if line)

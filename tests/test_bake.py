@@ -4,7 +4,7 @@ import tomllib
 
 import pytest
 import yaml
-from conftest import BIN, CHOICES, run
+from conftest import BIN, CHOICES, hydra14_pins, run
 
 EVERY_ANSWER = [(key, value) for key, values in CHOICES.items() for value in values]
 
@@ -216,6 +216,7 @@ tests/test_secrets.py
 tests/test_slurm.py
 tests/test_table_data.py
 tests/test_train.py
+tests/test_trusted_targets.py
 tests/test_visualisation.py
 train.py
 """.split()
@@ -356,3 +357,18 @@ def test_github_actions_option(bake):
     workflow = yaml.safe_load((with_ci / ".github/workflows/ci.yaml").read_text())
     assert [step.get("run") for step in workflow["jobs"]["test"]["steps"]][-1] == "make test"
     assert not (without / ".github").exists()
+
+
+def hydra14_line(project) -> list[str]:
+    """The packages of the baked Makefile's `HYDRA14 ?= ...` (what `make test-hydra14` installs)."""
+    lines = (project / "Makefile").read_text().splitlines()
+    (line,) = [line for line in lines if line.startswith("HYDRA14 ?=")]
+    return sorted(line.removeprefix("HYDRA14 ?=").split())
+
+
+def test_make_test_hydra14_installs_the_versions_the_template_tests(bake):
+    pins = sorted(f"{name}=={version}" for name, version in hydra14_pins().items())
+    assert hydra14_line(bake()) == pins
+    # Without SLURM there is no submitit launcher to replace.
+    no_slurm = bake(include_slurm="no", project_name="No Slurm")
+    assert hydra14_line(no_slurm) == [pin for pin in pins if not pin.startswith("hydra-submitit")]

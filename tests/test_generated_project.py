@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, CHOICES, TEMPLATE, run
+from conftest import BIN, CHOICES, TEMPLATE, hydra14_pins, run
 
 pytestmark = pytest.mark.slow
 
@@ -82,6 +82,47 @@ def test_default_project_passes_its_tests_and_learns_digits(installed):
 
     summary = run([BIN / "python", TEMPLATE / "scripts/summarise_runs.py", project], project)
     assert "completed: test/acc = " in summary.stdout and str(project / "logs") in summary.stdout
+
+
+# Hydra 1.4 beside the default 1.3: `make install` puts what requirements-hydra14.txt pins into
+# .venv/hydra14 (no dependencies), and the suite runs with it first on PYTHONPATH. HYDRA14_DIR
+# names another such folder (built from the same file).
+HYDRA14 = Path(os.environ.get("HYDRA14_DIR", BIN.parent / "hydra14"))
+
+
+def test_default_project_passes_its_tests_on_hydra_1_4(installed):
+    pins = hydra14_pins()
+    assert (HYDRA14 / ".installed").is_file(), f"{HYDRA14} is missing: `make install` builds it"
+    project = installed(project_name="Hydra Next")
+    # Hydra's deprecations as errors: an instantiate without the execution whitelist, a
+    # functools.partial target, logging configured without a whitelist.
+    hydra14 = {"PYTHONPATH": str(HYDRA14), "HYDRA_DEPRECATION_WARNINGS_AS_ERRORS": "1"}
+    # Not a silent run on the default 1.3: the modules imported and every pinned distribution.
+    report = (
+        "import hydra, omegaconf, json, importlib.metadata as m, sys; versions = "
+        "[hydra.__version__, omegaconf.__version__, {n: m.version(n) for n in sys.argv[1:]}]; "
+        "print(json.dumps(versions))"
+    )
+    versions = run([BIN / "python", "-c", report, *pins], project, **hydra14)
+    assert json.loads(versions.stdout) == [pins["hydra-core"], pins["omegaconf"], pins]
+
+    # A target outside run/trusted_targets.py is refused by Hydra itself, here in one of Hydra's
+    # own callbacks, built before the task starts: @hydra.main got the whitelist.
+    refused = subprocess.run(
+        [BIN / "python", "train.py", "+hydra.callbacks.other._target_=collections.OrderedDict"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **hydra14},
+    )
+    message = "'collections.OrderedDict' is not in the Hydra execution whitelist"
+    assert refused.returncode != 0 and message in refused.stderr, refused.stderr
+
+    suite = [BIN / "python", "-m", "pytest", "-q", "-rs", "-n", "2", "-p", "no:cacheprovider"]
+    tests = run(suite, project, timeout=2400, **hydra14)
+    if os.environ.get("CI"):
+        assert "SLURM is not installed" not in tests.stdout
 
 
 # The baked tests in which the default logger takes part: configs, loggers, and training runs that
