@@ -22,6 +22,7 @@ STUDY = "mlp_digits"
 def search(tmp_path, trials: int, *overrides: str):
     return run_script(
         "train.py",
+        "-m",
         "hparams_search=mlp_optuna",
         f"hydra.sweeper.n_trials={trials}",
         "debug=limit",
@@ -108,6 +109,7 @@ def test_a_killed_search_continues_its_study_and_fails_the_killed_trial(tmp_path
         [
             sys.executable,
             "train.py",
+            "-m",
             "hparams_search=mlp_optuna",
             "hydra.sweeper.n_trials=3",
             "debug=limit",
