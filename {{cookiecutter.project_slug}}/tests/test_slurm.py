@@ -37,7 +37,11 @@ def cluster(tmp_path_factory):
 
 
 def job_runs(log_dir: Path) -> list[tuple[Path, dict]]:
-    (sweep_dir,) = (log_dir / "train" / "multiruns").iterdir()
+    # The one sweep directory with jobs in it. On Hydra 1.4.0rc3 submitit's folder (`.submitit/`)
+    # gets a sweep directory of its own: the launcher resolves `${now:...}` in hydra.sweep.dir on
+    # a copy of the config, a few milliseconds apart from the jobs' (the jobs are not affected).
+    multiruns = log_dir / "train" / "multiruns"
+    (sweep_dir,) = [path for path in multiruns.iterdir() if any(path.glob("*/run.json"))]
     return [(path.parent, json.loads(path.read_text())) for path in sorted(sweep_dir.glob("*/run.json"))]
 
 
