@@ -31,6 +31,9 @@ SUBPROCESS_STRATEGIES = ("ddp", "ddp_find_unused_parameters_true", "ddp_find_unu
 CHILD_EXIT_TIMEOUT_S = 120
 # Rank 0's collective fails as a killed rank's socket closes; its exit status follows at once.
 EXIT_STATUS_WAIT_S = 2.0
+# After rank 0 failed: a rank told to stop (SIGTERM) that has not within this is killed. Lightning
+# handles SIGTERM in the ranks, which may then wait in a collective for the rank 0 that is gone.
+FAILED_CHILD_GRACE_S = 5
 
 
 def ranks_per_node(trainer_cfg: DictConfig) -> int:
@@ -209,7 +212,7 @@ def _stop(children: list[subprocess.Popen], succeeded: bool) -> None:
             child.terminate()
             child.send_signal(signal.SIGCONT)  # a stopped rank acts on SIGTERM only once continued
         try:
-            child.wait(timeout=CHILD_EXIT_TIMEOUT_S)
+            child.wait(timeout=CHILD_EXIT_TIMEOUT_S if succeeded else FAILED_CHILD_GRACE_S)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
