@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 
 from ..cli.overrides import override_key
 from ..launch.ranks import is_rank_zero, process_rank
-from ..launch.slurm import slurm_run_name
+from ..launch.slurm import gpus_per_node, slurm_run_name
 from .record import read_record, task_choices
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
@@ -29,6 +29,8 @@ def register_resolvers() -> None:
     OmegaConf.register_new_resolver("rank_zero_only", rank_zero_only, replace=True)
     OmegaConf.register_new_resolver("rank_suffix", rank_suffix, replace=True)
     OmegaConf.register_new_resolver("config_subdir", config_subdir, replace=True, use_cache=True)
+    # configs/hydra/launcher/slurm.yaml: GPUs per node follow the trainer's devices.
+    OmegaConf.register_new_resolver("slurm_gpus", gpus_per_node, replace=True)
 
 
 def rank_zero_only(value: str) -> str | None:
