@@ -97,7 +97,7 @@ def html_table(cells: pd.DataFrame, uuid: str, bold: list[bool] | None = None, c
         return cells.to_html(index=False, escape=True, border=0, table_id=f"T_{uuid}")
     styler = cells.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
     styler = styler.set_uuid(uuid)
-    if bold is not None and column in cells.columns:
+    if column in cells.columns:
         styler = styler.apply(
             lambda values: ["font-weight: bold" if best else "" for best in bold], subset=[column]
         )
