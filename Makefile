@@ -39,7 +39,7 @@ demo: install  ## Bake the default project into demo/, install it in its own .ve
 test: install  ## The template's whole test suite (what .ci/run runs)
 	WANDB_MODE=offline $(PYTHON) -m pytest $(PYTEST_ARGS)
 
-bench: install  ## Bake the default project and time it against a plain PyTorch loop (~25 min on 2 quiet cores)
+bench: install  ## Bake the default project and time it against a plain PyTorch loop (about 45 min on 2 cores)
 	WANDB_MODE=offline $(PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
 bench-gpu: install  ## The GPU workload alone: ResNet-18 on CIFAR-shaped data, bf16, on a CUDA GPU (~3 min)

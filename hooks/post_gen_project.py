@@ -21,12 +21,17 @@ REMOVALS = {
         "configs/local/slurm_cluster.example.yaml",
         "tests/test_slurm.py",
         "tests/slurm_cluster.py",
+        "tests/test_multinode.py",
+        "tests/two_host_cluster.py",
+        f"src/{PACKAGE}/launch/slurm_jobs.py",
+        f"src/{PACKAGE}/launch/slurm_shape.py",
+        f"src/hydra_plugins/{PACKAGE}_slurm",
     ],
     ("include_optuna", "no"): [
         "configs/hparams_search",
         "configs/hydra/sweeper",
         "configs/callbacks/optuna_pruning.yaml",
-        "src/hydra_plugins",
+        f"src/hydra_plugins/{PACKAGE}_search",
         f"src/{PACKAGE}/search",
         f"src/{PACKAGE}/callbacks/optuna_pruning.py",
         "tests/test_hparams_search.py",
@@ -35,7 +40,7 @@ REMOVALS = {
     ("license", "none"): ["LICENSE"],
 }
 # Directories that go too when the removals above leave them empty.
-PRUNE_IF_EMPTY = ["configs/hydra/launcher"]
+PRUNE_IF_EMPTY = ["configs/hydra/launcher", "src/hydra_plugins"]
 
 INITIAL_COMMIT_MESSAGE = "Initial commit from the research template"
 

@@ -135,9 +135,12 @@ src/PKG/data/transforms/batch_augmentation.py
 src/PKG/data/transforms/table_preprocessing.py
 src/PKG/launch/__init__.py
 src/PKG/launch/ddp_ranks.py
+src/PKG/launch/rank_hosts.py
 src/PKG/launch/ranks.py
 src/PKG/launch/same_config_on_all_ranks.py
 src/PKG/launch/slurm.py
+src/PKG/launch/slurm_jobs.py
+src/PKG/launch/slurm_shape.py
 src/PKG/loggers/__init__.py
 src/PKG/loggers/config_logging.py
 src/PKG/loggers/figures.py
@@ -187,6 +190,8 @@ src/PKG/search/study_search.py
 src/PKG/search/sweeper_lease.py
 src/hydra_plugins/PKG_search/__init__.py
 src/hydra_plugins/PKG_search/study_sweeper.py
+src/hydra_plugins/PKG_slurm/__init__.py
+src/hydra_plugins/PKG_slurm/slurm_launcher.py
 tests/conftest.py
 tests/host_syncs.py
 tests/network_checks.py
@@ -203,6 +208,7 @@ tests/test_hparams_search.py
 tests/test_image_datasets.py
 tests/test_last_checkpoint.py
 tests/test_loggers.py
+tests/test_multinode.py
 tests/test_nets.py
 tests/test_non_finite_loss.py
 tests/test_pasted_paths.py
@@ -218,6 +224,7 @@ tests/test_table_data.py
 tests/test_train.py
 tests/test_trusted_targets.py
 tests/test_visualisation.py
+tests/two_host_cluster.py
 train.py
 """.split()
 
@@ -320,6 +327,9 @@ def test_slurm_option(bake):
     assert not any(dep.startswith("hydra-submitit-launcher") for dep in dependencies(without))
     assert not (without / "configs/hydra/launcher").exists()
     assert not (without / "configs/local/slurm_cluster.example.yaml").exists()
+    assert not (without / "src/hydra_plugins/no_slurm_slurm").exists()
+    assert not (without / "src/no_slurm/launch/slurm_jobs.py").exists()
+    assert not (without / "tests/test_multinode.py").exists()
     assert "hydra/launcher=slurm" not in (without / "README.md").read_text()
 
 
@@ -340,11 +350,12 @@ def test_optuna_option(bake):
     assert not (without / "configs/hparams_search").exists()
     assert not (without / "configs/hydra/sweeper").exists()
     assert not (without / "configs/callbacks/optuna_pruning.yaml").exists()
-    assert not (without / "src/hydra_plugins").exists()
+    assert not (without / "src/hydra_plugins/no_optuna_search").exists()
     assert not (without / "src/no_optuna/search").exists()
     assert not (without / "src/no_optuna/callbacks/optuna_pruning.py").exists()
     assert not (without / "tests/test_hparams_search.py").exists()
-    assert "namespaces" not in (without / "pyproject.toml").read_text()
+    # The SLURM launcher (include_slurm=yes) is a Hydra plugin too: still a namespace package.
+    assert "namespaces" in (without / "pyproject.toml").read_text()
     assert "hparams_search" not in (without / "configs/train.yaml").read_text()
     assert "hparams_search" not in (without / "README.md").read_text()
 
@@ -355,7 +366,10 @@ def test_github_actions_option(bake):
         bake(include_github_actions="no", project_name="No CI"),
     )
     workflow = yaml.safe_load((with_ci / ".github/workflows/ci.yaml").read_text())
-    assert [step.get("run") for step in workflow["jobs"]["test"]["steps"]][-1] == "make test"
+    runs = [step.get("run") for step in workflow["jobs"]["test"]["steps"]]
+    assert "make test" in runs
+    # As root after it: the two-host SLURM cluster's network namespaces (include_slurm=yes).
+    assert "sudo" in runs[-1] and "tests/test_multinode.py" in runs[-1]
     assert not (without / ".github").exists()
 
 

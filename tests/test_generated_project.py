@@ -67,9 +67,10 @@ def test_default_project_passes_its_tests_and_learns_digits(installed):
     project = installed()
     # Two workers, as the project's `make test` would use on this machine's two cores.
     suite = [BIN / "python", "-m", "pytest", "-q", "-rs", "-n", "2", "-p", "no:cacheprovider"]
-    # A guard against a hang, not a speed target: the suite takes ~20 min on a 2-core machine that
-    # runs other tests beside it (the template suite's other worker).
-    tests = run(suite, project, timeout=2400)
+    # A guard against a hang, not a speed target: with the two-host SLURM tests (issue 19) the
+    # suite takes ~30 min on a 2-core machine that runs other tests beside it (the template
+    # suite's other worker).
+    tests = run(suite, project, timeout=3600)
     if os.environ.get("CI"):
         # .ci/run installs SLURM: its tests must run there, not skip.
         assert "SLURM is not installed" not in tests.stdout

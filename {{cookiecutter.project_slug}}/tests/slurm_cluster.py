@@ -48,9 +48,16 @@ class LocalSlurmCluster:
         self._start_munge()
         self.conf.write_text(self._slurm_conf())
         subprocess.run([DAEMONS["slurmctld"], "-f", str(self.conf)], check=True, env=self.env)
-        subprocess.run([DAEMONS["slurmd"], "-f", str(self.conf), "-N", "localhost"], check=True, env=self.env)
+        self._start_slurmd()
         self._wait_until_idle()
         return self
+
+    def _start_slurmd(self) -> None:
+        subprocess.run([DAEMONS["slurmd"], "-f", str(self.conf), "-N", "localhost"], check=True, env=self.env)
+
+    def pid_files(self) -> list[Path]:
+        """The daemons' pid files, slurmd's first: it must not outlive the controller's jobs."""
+        return [self.dir / name for name in ("slurmd.pid", "slurmctld.pid", "munged.pid")]
 
     def stop(self) -> None:
         # Jobs first: once slurmd is gone, a job's batch script and its sruns would live on for good.
@@ -59,9 +66,9 @@ class LocalSlurmCluster:
             deadline = time.monotonic() + 15
             while self.run("squeue", "-h", "-o", "%i").strip() and time.monotonic() < deadline:
                 time.sleep(0.2)
-        for pid_file in ("slurmd.pid", "slurmctld.pid", "munged.pid"):
+        for pid_file in self.pid_files():
             with contextlib.suppress(OSError, ValueError):
-                os.kill(int((self.dir / pid_file).read_text()), signal.SIGTERM)
+                os.kill(int(pid_file.read_text()), signal.SIGTERM)
         self._kill_leftovers()
 
     def _kill_leftovers(self) -> None:
@@ -101,36 +108,43 @@ class LocalSlurmCluster:
         )
 
     def _slurm_conf(self) -> str:
+        return "".join(f"{key}={value}\n" for key, value in self._settings().items()) + self._nodes()
+
+    def _settings(self) -> dict[str, str]:
         user = getpass.getuser()
         d = self.dir
+        return {
+            "ClusterName": "pytest",
+            "SlurmctldHost": "localhost",
+            "SlurmctldPort": str(free_port()),
+            "SlurmdPort": str(free_port()),
+            "SlurmUser": user,
+            "SlurmdUser": user,
+            "AuthType": "auth/munge",
+            "CredType": "cred/munge",
+            # cred_expire: a requeued job may start again after this many seconds (120 by default).
+            "AuthInfo": f"socket={d / 'munge.sock'},cred_expire=5",
+            "StateSaveLocation": str(d / "state"),
+            "SlurmdSpoolDir": str(d / "spool"),
+            "SlurmctldPidFile": str(d / "slurmctld.pid"),
+            "SlurmdPidFile": str(d / "slurmd.pid"),
+            "SlurmctldLogFile": str(d / "log" / "slurmctld.log"),
+            "SlurmdLogFile": str(d / "log" / "slurmd.log"),
+            "ProctrackType": "proctrack/linuxproc",
+            "TaskPlugin": "task/none",
+            "SelectType": "select/cons_tres",
+            "SelectTypeParameters": "CR_Core",
+            "SchedulerType": "sched/backfill",
+            "MpiDefault": "none",
+            "SwitchType": "switch/none",
+            "ReturnToService": "2",
+            "JobAcctGatherType": "jobacct_gather/none",
+            "AccountingStorageType": "accounting_storage/none",
+            "JobCompType": "jobcomp/none",
+        }
+
+    def _nodes(self) -> str:
         return f"""\
-ClusterName=pytest
-SlurmctldHost=localhost
-SlurmctldPort={free_port()}
-SlurmdPort={free_port()}
-SlurmUser={user}
-SlurmdUser={user}
-AuthType=auth/munge
-CredType=cred/munge
-# cred_expire: a requeued job may start again after this many seconds (120 by default).
-AuthInfo=socket={d / "munge.sock"},cred_expire=5
-StateSaveLocation={d / "state"}
-SlurmdSpoolDir={d / "spool"}
-SlurmctldPidFile={d / "slurmctld.pid"}
-SlurmdPidFile={d / "slurmd.pid"}
-SlurmctldLogFile={d / "log" / "slurmctld.log"}
-SlurmdLogFile={d / "log" / "slurmd.log"}
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SchedulerType=sched/backfill
-MpiDefault=none
-SwitchType=switch/none
-ReturnToService=2
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
 NodeName=localhost NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.memory_mb} State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 """
@@ -144,7 +158,5 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
             if state == "idle":
                 return
             time.sleep(0.2)
-        logs = "\n".join(
-            (self.dir / "log" / name).read_text()[-1500:] for name in ("slurmctld.log", "slurmd.log")
-        )
+        logs = "\n".join(path.read_text()[-1500:] for path in sorted((self.dir / "log").glob("slurm*.log")))
         raise RuntimeError(f"the local SLURM cluster did not come up within {START_TIMEOUT_S} s:\n{logs}")

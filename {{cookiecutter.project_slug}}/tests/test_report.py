@@ -349,6 +349,19 @@ def test_pooled_folds_are_flagged_as_correlated(tmp_path, capsys):
     assert list(read_table(tmp_path)["n"]) == [3]
 
 
+def test_a_run_named_twice_or_through_a_link_counts_once(tmp_path, capsys):
+    sweep = write_sweep(tmp_path / "sweep", {"model=mlp": [0.8, 0.9, 0.7]})
+    (tmp_path / "link").symlink_to(sweep)
+    one_run = next(sweep.glob("0_*"))
+    # A file inside a run's own folder is not another run (the walk does not descend into runs).
+    write_run(one_run / "manifest" / "copy", ["model=mlp", "seed=9"], {"test/acc": 0.1})
+    code, _, _ = run_report(capsys, sweep, one_run, tmp_path / "link", "--out", tmp_path / "out")
+    assert code == 0
+    row = read_table(tmp_path / "out").loc[("test/acc", "model=mlp")]
+    assert (row["n"], row["repeats_dropped"]) == (3, 0)
+    assert row["mean"] == pytest.approx(0.8)
+
+
 def test_a_seed_run_twice_counts_once_by_its_latest_completed_run(tmp_path, capsys):
     def run(name, seed, value, finished_at, status="completed"):
         metrics = {"test/acc": value} if status == "completed" else {}

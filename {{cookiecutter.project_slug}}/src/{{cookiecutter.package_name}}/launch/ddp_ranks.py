@@ -9,10 +9,12 @@ task per rank and nothing is started here either.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,11 @@ from ..cli.pasted_paths import hydra_quoted
 SUBPROCESS_STRATEGIES = ("ddp", "ddp_find_unused_parameters_true", "ddp_find_unused_parameters_false")
 # Long enough for a rank that is still writing its logs; a rank still alive after it is stuck.
 CHILD_EXIT_TIMEOUT_S = 120
+# Rank 0's collective fails as a killed rank's socket closes; its exit status follows at once.
+EXIT_STATUS_WAIT_S = 2.0
+# After rank 0 failed: a rank told to stop (SIGTERM) that has not within this is killed. Lightning
+# handles SIGTERM in the ranks, which may then wait in a collective for the rank 0 that is gone.
+FAILED_CHILD_GRACE_S = 5
 
 
 def ranks_per_node(trainer_cfg: DictConfig) -> int:
@@ -112,6 +119,18 @@ def other_ranks_started(cfg: DictConfig, **settled: Any) -> Iterator[None]:
         try:
             yield
             succeeded = True
+        except Exception as error:
+            gone = _gone(children)
+            if gone:
+                from .rank_hosts import RankWentAway, lost_ranks  # imports Lightning
+
+                # The rank that went away, not the socket error it left rank 0 with.
+                first_line = next((line for line in str(error).splitlines() if line.strip()), repr(error))
+                hosts = [socket.gethostname()] * (count + 1)
+                raise RankWentAway(
+                    f"{lost_ranks(sorted(gone), hosts)} went away ({', '.join(gone.values())}): {first_line}"
+                ) from error
+            raise
         finally:
             _restore(saved_env)
             _destroy_process_group()
@@ -157,12 +176,43 @@ def _destroy_process_group() -> None:
         dist.destroy_process_group()
 
 
+def _gone(children: list[subprocess.Popen]) -> dict[int, str]:
+    """{rank: how it went away} for the ranks that ended or were stopped (SIGSTOP) while rank 0 ran."""
+    deadline = time.monotonic() + EXIT_STATUS_WAIT_S
+    while True:
+        ended = {rank: child.poll() for rank, child in enumerate(children, start=1)}
+        gone = {rank: _how(code) for rank, code in ended.items() if code not in (None, 0)}
+        if gone or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for rank, child in enumerate(children, start=1):
+        if rank not in gone and _stopped(child.pid):
+            gone[rank] = "stopped, not answering"
+    return gone
+
+
+def _how(returncode: int) -> str:
+    if returncode < 0:
+        return f"killed by {signal.Signals(-returncode).name}"
+    return f"exited with {returncode}"
+
+
+def _stopped(pid: int) -> bool:
+    """Whether the process is stopped (state T): it holds its sockets open and answers nothing."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in ("T", "t")
+
+
 def _stop(children: list[subprocess.Popen], succeeded: bool) -> None:
     for child in children:
-        if not succeeded:
+        if not succeeded and child.poll() is None:
             child.terminate()
+            child.send_signal(signal.SIGCONT)  # a stopped rank acts on SIGTERM only once continued
         try:
-            child.wait(timeout=CHILD_EXIT_TIMEOUT_S)
+            child.wait(timeout=CHILD_EXIT_TIMEOUT_S if succeeded else FAILED_CHILD_GRACE_S)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()

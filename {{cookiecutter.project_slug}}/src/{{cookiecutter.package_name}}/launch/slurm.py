@@ -54,3 +54,17 @@ def slurm_environment():
     from lightning.pytorch.plugins.environments import SLURMEnvironment
 
     return SLURMEnvironment(auto_requeue=False)
+
+
+def gpus_per_node(accelerator: str | None, devices) -> int | None:
+    """hydra.launcher.gpus_per_node's default: one GPU per rank for a GPU trainer, else none
+    (SLURM hides the GPUs a job did not ask for)."""
+    if accelerator not in ("gpu", "cuda"):
+        return None
+    if isinstance(devices, str) and "," in devices:
+        return len([index for index in devices.split(",") if index.strip()])
+    if isinstance(devices, str) and devices.strip().isdigit():
+        return int(devices)
+    if isinstance(devices, int) and devices > 0:
+        return devices
+    return len(devices) if hasattr(devices, "__len__") and not isinstance(devices, str) else None

@@ -148,9 +148,10 @@ def share_beaten(ours: np.ndarray, theirs: np.ndarray, levels: int, direction: s
         return np.bincount((codes + offsets).ravel(), minlength=len(ours) * levels).reshape(-1, levels)
 
     at = counts(theirs)
-    # A value of ours beats the baseline's values strictly below its level and ties with those at it.
-    worth = np.cumsum(at, axis=1) - 0.5 * at
-    return ((counts(ours) * worth).sum(axis=1) / (n * m)).reshape(lead)
+    # A value of ours beats the baseline's values strictly below its level and ties with those at it
+    # (half a win each): twice its worth stays an integer. einsum sums the products without storing them.
+    twice_worth = 2 * np.cumsum(at, axis=1) - at
+    return (np.einsum("ij,ij->i", counts(ours), twice_worth) / (2 * n * m)).reshape(lead)
 
 
 def bootstrap_interval(samples: tuple[np.ndarray, ...], statistic, paired: bool) -> tuple[float, float]:

@@ -7,6 +7,7 @@ A group counts each seed (and fold) once: two runs of one seed are one replicate
 import csv
 import json
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -104,14 +105,27 @@ def find_run_files(paths: list[Path]) -> list[Path]:
     found: dict[Path, None] = {}
     for path in paths:
         if path.is_dir():
-            files = sorted(path.rglob(RUN_FILE))
+            files = runs_below(path)
         else:
-            files = [path] if path.is_file() and path.name == RUN_FILE else []
+            files = [path.resolve()] if path.is_file() and path.name == RUN_FILE else []
         if not files:
             raise ReportError(f"no {RUN_FILE} under {path} ({HINT})")
         # Overlapping paths (a sweep and one of its runs) must not count a run twice.
-        found.update(dict.fromkeys(file.resolve() for file in files))
+        found.update(dict.fromkeys(files))
     return list(found)
+
+
+def runs_below(folder: Path) -> list[Path]:
+    """Every run.json at any depth under `folder`, sorted, with the folder's symbolic links resolved.
+
+    os.walk, not Path.rglob, and not into a run's own folder (.hydra/, manifest/, checkpoints/: no
+    run lives inside another): 10,000 runs have 50,000 folders, 40,000 of them inside runs."""
+    found = []
+    for parent, folders, names in os.walk(folder.resolve()):
+        if RUN_FILE in names:
+            found.append(Path(parent, RUN_FILE))
+            folders.clear()
+    return sorted(found)
 
 
 def read_record(path: Path) -> tuple[dict, str | None]:

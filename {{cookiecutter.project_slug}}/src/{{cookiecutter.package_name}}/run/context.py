@@ -24,7 +24,7 @@ from omegaconf import DictConfig, open_dict
 
 from ..cli.value_checks import check_config
 from ..launch.ddp_ranks import other_ranks_started
-from ..launch.ranks import is_rank_zero
+from ..launch.ranks import is_rank_zero, process_rank
 from ..loggers.teardown import finish_loggers
 from .checkpoints import (
     ResumeRefused,
@@ -56,6 +56,7 @@ class Run:
         self.details: dict[str, Any] = {}
         self._earlier = completed_sweep_job()
         self._trainer = None
+        self._rank_hosts = None  # launch/rank_hosts.py's callback, once the Trainer is built
         self._record: RunRecord | None = None
         self._completed = False
         # Config-group choices run.json records instead of this command line's (eval.py: the training run's).
@@ -109,6 +110,10 @@ class Run:
             exc_type, tb = RuntimeError, None
             self._exits.__exit__(exc_type, exc, tb)
             raise exc
+        if self._record is not None and self._rank_hosts is not None and self._rank_hosts.hosts:
+            # Known from setup on: also a failed run says where it ran, and which rank went away.
+            self._record.data["hosts"] = self._rank_hosts.hosts
+            self._record.explain_error = lambda error: self._rank_hosts.went_away(error, process_rank())
         suppressed = self._exits.__exit__(exc_type, exc, tb)
         if exc is None and self._record is not None and is_rank_zero():
             log.info(self.closing_line())
@@ -144,17 +149,20 @@ class Run:
 
     def trainer(self):
         """The Trainer of `configs/trainer/`, with the configured callbacks and loggers."""
+        from ..launch.rank_hosts import RankHosts
         from ..launch.same_config_on_all_ranks import SameConfigOnAllRanks
         from ..loggers.config_logging import log_config
         from .build import build, build_all, trainer_plugins
         from .metrics_kept import MetricsKept
 
+        self._rank_hosts = RankHosts()
         self._trainer = build(
             self.cfg,
             "trainer",
             callbacks=[
                 *build_all(self.cfg, "callbacks"),
                 SameConfigOnAllRanks(self.cfg, self.seed),
+                self._rank_hosts,
                 MetricsKept(self.metrics),
             ],
             logger=build_all(self.cfg, "logger") or False,

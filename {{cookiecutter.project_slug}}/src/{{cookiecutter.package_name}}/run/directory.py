@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 
 from ..cli.overrides import override_key
 from ..launch.ranks import is_rank_zero, process_rank
-from ..launch.slurm import slurm_run_name
+from ..launch.slurm import gpus_per_node, slurm_run_name
 from .record import read_record, task_choices
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
@@ -30,6 +30,8 @@ def register_resolvers() -> None:
     register_resolver("rank_zero_only", rank_zero_only)
     register_resolver("rank_suffix", rank_suffix)
     register_resolver("config_subdir", config_subdir, use_cache=True)
+    # configs/hydra/launcher/slurm.yaml: GPUs per node follow the trainer's devices.
+    register_resolver("slurm_gpus", gpus_per_node)
 
 
 def register_resolver(name: str, resolver, use_cache: bool = False) -> None:

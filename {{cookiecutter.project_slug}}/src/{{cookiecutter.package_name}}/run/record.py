@@ -4,6 +4,7 @@ import json
 import os
 import time
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,8 @@ class RunRecord:
             "segments": self.segments,
         }
         self.cfg = cfg
+        # A better first line for an error than its own (a lost DDP rank: which one, on which host).
+        self.explain_error: Callable[[BaseException], str | None] = lambda error: None
         self._ending = "completed"  # how the run ends if nothing raises
         self._earlier_duration = sum(s.get("duration_s") or 0.0 for s in self.segments[:-1])
         self._start = time.perf_counter()
@@ -128,6 +131,9 @@ class RunRecord:
         if exc is not None:
             # One line to read in a report; the rest (a long state_dict listing, say) kept apart.
             message = "".join(traceback.format_exception_only(exc_type, exc)).strip().splitlines()
+            explained = self.explain_error(exc)
+            if explained:
+                message = [explained, *message]
             self.data["error"] = message[0] if message else exc_type.__name__
             if len(message) > 1:
                 self.data["error_detail"] = "\n".join(message[1:])

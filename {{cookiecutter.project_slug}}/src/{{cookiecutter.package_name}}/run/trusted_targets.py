@@ -29,10 +29,16 @@ TRUSTED_TARGETS = (
     # Losses and layers, and metrics: what a research config names next.
     "torch.nn.*",
     "torchmetrics.*",
+    # trainer=ddp's collective timeout (DDPStrategy's `timeout`).
+    "datetime.timedelta",
 {%- if cookiecutter.include_optuna == "yes" %}
     # The search's sampler and pruner (hparams_search=..., hydra/sweeper/pruner=...).
     "optuna.samplers.*",
     "optuna.pruners.*",
+{%- endif %}
+{%- if cookiecutter.include_slurm == "yes" %}
+    # hydra/launcher=slurm: the project's own launcher plugin (it watches the jobs it submits).
+    "hydra_plugins.{{ cookiecutter.package_name }}_slurm.*",
 {%- endif %}
 )
 

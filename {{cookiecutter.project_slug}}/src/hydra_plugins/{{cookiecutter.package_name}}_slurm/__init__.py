@@ -1,0 +1,1 @@
+"""hydra/launcher=slurm: hydra-submitit-launcher, checking each job before it is submitted."""
