@@ -21,6 +21,7 @@ REMOVALS = {
         "configs/local/slurm_cluster.example.yaml",
         "tests/test_slurm.py",
         "tests/slurm_cluster.py",
+        "tests/slurm_sweeps.py",
         "tests/test_multinode.py",
         "tests/two_host_cluster.py",
         f"src/{PACKAGE}/launch/slurm_jobs.py",

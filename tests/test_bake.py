@@ -197,6 +197,7 @@ tests/host_syncs.py
 tests/network_checks.py
 tests/official_format_files.py
 tests/slurm_cluster.py
+tests/slurm_sweeps.py
 tests/test_bad_inputs.py
 tests/test_configs.py
 tests/test_datamodule.py

@@ -71,6 +71,7 @@ SWITCHES = [
             "configs/local/slurm_cluster.example.yaml",
             "tests/test_slurm.py",
             "tests/slurm_cluster.py",
+            "tests/slurm_sweeps.py",
             "tests/test_multinode.py",
             "tests/two_host_cluster.py",
             "src/digits_research/launch/slurm_jobs.py",

@@ -7,8 +7,6 @@ counted once, so that a two-node job and a one-node job of the same world size a
 the same test metrics.
 """
 
-import csv
-import json
 import os
 import signal
 import socket
@@ -19,20 +17,12 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, read_run, run_script
+from slurm_sweeps import ON_SLURM, epochs_in, job_runs, start_sweep, wait_for
 from two_host_cluster import TwoHostSlurmCluster, unavailable
 
 UNAVAILABLE = unavailable()
 needs_two_hosts = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
 
-ON_SLURM = [
-    "-m",
-    "hydra/launcher=slurm",
-    "hydra.launcher.cpus_per_task=1",
-    "hydra.launcher.mem_gb=1",
-    "hydra.launcher.timeout_min=10",
-    "logger=csv",
-    "callbacks.progress_bar=null",
-]
 # DDP on CPU (gloo): trainer=ddp_sim is trainer=ddp's strategy on CPU processes.
 TWO_NODES = ["trainer=ddp_sim", "trainer.num_nodes=2"]
 SHORT = ["trainer.max_epochs=2", "+trainer.limit_train_batches=4", "data.test_fraction=0.105"]
@@ -51,11 +41,6 @@ def cluster(tmp_path_factory):
     cluster = TwoHostSlurmCluster(tmp_path_factory.mktemp("two_hosts")).start()
     yield cluster
     cluster.stop()
-
-
-def job_runs(log_dir: Path) -> list[tuple[Path, dict]]:
-    (sweep_dir,) = (log_dir / "train" / "multiruns").iterdir()
-    return [(path.parent, json.loads(path.read_text())) for path in sorted(sweep_dir.glob("*/run.json"))]
 
 
 def assert_one_record(job_dir: Path, run: dict, world_size: int, hosts: list[str]) -> None:
@@ -120,24 +105,6 @@ def test_two_tasks_per_node_make_a_world_of_four(cluster, tmp_path):
     assert_one_record(job_dir, run, world_size=4, hosts=["bh1", "bh1", "bh2", "bh2"])
 
 
-def epochs_in(job_dir: Path) -> list[int]:
-    with (job_dir / "history.csv").open() as history:
-        return [int(row["epoch"]) for row in csv.DictReader(history)]
-
-
-def wait_for(probe, timeout: float = 300.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = probe()
-        except (OSError, ValueError, KeyError, StopIteration):
-            found = None
-        if found:
-            return found
-        time.sleep(0.2)
-    raise TimeoutError(f"waited {timeout} s for {probe}")
-
-
 def environ_of(pid: int) -> dict[str, str]:
     try:
         raw = Path(f"/proc/{pid}/environ").read_bytes()
@@ -150,24 +117,6 @@ def job_processes(job_id: str) -> list[int]:
     """Every process of SLURM job `job_id`, on either host."""
     pids = [int(proc.name) for proc in Path("/proc").iterdir() if proc.name.isdigit()]
     return [pid for pid in pids if environ_of(pid).get("SLURM_JOB_ID") == job_id]
-
-
-def start_sweep(cluster, log_dir: Path, *overrides: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "train.py",
-            *ON_SLURM,
-            *overrides,
-            f"paths.log_dir={log_dir}",
-            "extras.print_config=false",
-        ],
-        cwd=ROOT,
-        env={**cluster.env, "WANDB_MODE": "offline"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 def job_dir_of(log_dir: Path, seed: int) -> Path:

@@ -1,15 +1,11 @@
 """hydra/launcher=slurm on a real SLURM cluster that this module starts on localhost (slurm_cluster.py)."""
 
-import csv
 import json
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_script
+from conftest import run_script
 from slurm_cluster import LocalSlurmCluster, missing_binaries
+from slurm_sweeps import ON_SLURM, epochs_in, job_runs, start_sweep, wait_for
 
 pytestmark = pytest.mark.skipif(
     bool(missing_binaries()),
@@ -17,32 +13,12 @@ pytestmark = pytest.mark.skipif(
     "sudo apt-get install slurmctld slurmd slurm-client munge",
 )
 
-# Small jobs that fit the two CPUs of a test machine; the logs go to pytest's directory.
-ON_SLURM = [
-    "-m",
-    "hydra/launcher=slurm",
-    "hydra.launcher.cpus_per_task=1",
-    "hydra.launcher.mem_gb=1",
-    "hydra.launcher.timeout_min=10",
-    "logger=csv",
-    "callbacks.progress_bar=null",
-]
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     cluster = LocalSlurmCluster(tmp_path_factory.mktemp("slurm")).start()
     yield cluster
     cluster.stop()
-
-
-def job_runs(log_dir: Path) -> list[tuple[Path, dict]]:
-    # The one sweep directory with jobs in it. On Hydra 1.4.0rc3 submitit's folder (`.submitit/`)
-    # gets a sweep directory of its own: the launcher resolves `${now:...}` in hydra.sweep.dir on
-    # a copy of the config, a few milliseconds apart from the jobs' (the jobs are not affected).
-    multiruns = log_dir / "train" / "multiruns"
-    (sweep_dir,) = [path for path in multiruns.iterdir() if any(path.glob("*/run.json"))]
-    return [(path.parent, json.loads(path.read_text())) for path in sorted(sweep_dir.glob("*/run.json"))]
 
 
 def test_a_sweep_runs_as_a_job_array(cluster, tmp_path):
@@ -105,11 +81,6 @@ def test_an_optuna_search_runs_each_batch_of_trials_as_a_job_array(cluster, tmp_
     assert all(sorted(trial.intermediate_values) == [0, 1, 2] for trial in study.trials)
 
 
-def epochs_in(job_dir: Path) -> list[int]:
-    with (job_dir / "history.csv").open() as history:
-        return [int(row["epoch"]) for row in csv.DictReader(history)]
-
-
 # How a running job gets requeued: preempted (SLURM requeues it), or the signal SLURM sends
 # `signal_delay_s` before the time limit, on which submitit requeues it.
 REQUEUES = {
@@ -121,24 +92,14 @@ REQUEUES = {
 @pytest.mark.parametrize("how", sorted(REQUEUES))
 def test_a_requeued_job_resumes_in_its_own_directory(cluster, tmp_path, how):
     epochs = 15
-    sweep = subprocess.Popen(
-        [
-            sys.executable,
-            "train.py",
-            *ON_SLURM,
-            "seed=1",
-            f"trainer.max_epochs={epochs}",
-            "callbacks.early_stopping=null",
-            "callbacks.last_checkpoint.min_interval_s=0",
-            "logger=[csv,wandb]",
-            f"paths.log_dir={tmp_path}",
-            "extras.print_config=false",
-        ],
-        cwd=ROOT,
-        env={**cluster.env, "WANDB_MODE": "offline"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    sweep = start_sweep(
+        cluster,
+        tmp_path,
+        "seed=1",
+        f"trainer.max_epochs={epochs}",
+        "callbacks.early_stopping=null",
+        "callbacks.last_checkpoint.min_interval_s=0",
+        "logger=[csv,wandb]",
     )
     # Requeue once a few epochs are checkpointed.
     job_dir = wait_for(
@@ -164,16 +125,3 @@ def test_a_requeued_job_resumes_in_its_own_directory(cluster, tmp_path, how):
     # Both attempts logged to the same W&B run.
     attempts = list((job_dir / "wandb").glob("offline-run-*"))
     assert len(attempts) == 2 and len({path.name.rsplit("-", 1)[1] for path in attempts}) == 1
-
-
-def wait_for(probe, timeout: float = 300.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = probe()
-        except (OSError, ValueError, KeyError):
-            found = None
-        if found is not None:
-            return found
-        time.sleep(0.2)
-    raise TimeoutError(f"waited {timeout} s for {probe}")
