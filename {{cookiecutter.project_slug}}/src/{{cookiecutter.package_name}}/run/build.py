@@ -15,8 +15,11 @@ def build(cfg: DictConfig, key: str, **kwargs: Any) -> Any:
     (`trainer: Precision 17 is invalid...`), not Hydra's wrapper around it."""
     try:
         return instantiate(OmegaConf.select(cfg, key), **kwargs)
-    except InstantiationException as error:
-        cause = error.__cause__ or error
+    except Exception as error:
+        # Hydra 1.3 wraps what the target raised in an InstantiationException; 1.4 lets it through.
+        # Hydra's own failures (a target it cannot find) are InstantiationExceptions without a cause.
+        wrapped = isinstance(error, InstantiationException) and error.__cause__ is not None
+        cause = error.__cause__ if wrapped else error
         raise ConfigValueError(f"{key}: {one_line(cause)}") from cause
 
 
