@@ -310,10 +310,11 @@ def load_runs(paths: list[Path]) -> Runs:
         metric_names.update(dict.fromkeys(recorded))
         if status != COMPLETED:
             continue
+        pairs_with = replicate_label(record, run_dir)
         for metric, value in recorded.items():
             metrics.append(
                 {"run_dir": run_dir, "group": group, "metric": metric, "value": as_float(value)}
-                | {"replicate": replicate_label(record, run_dir)}
+                | {"replicate": pairs_with}
             )
         history, warning = read_history(file.parent / HISTORY_FILE)
         if warning:

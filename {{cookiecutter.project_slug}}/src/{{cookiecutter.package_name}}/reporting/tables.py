@@ -18,7 +18,8 @@ METHOD = (
     "result would change on other test data."
 )
 COMPARISON = (
-    "diff: mean − baseline mean, with a 95 % bootstrap CI (BCa, pairs resampled together when paired). "
+    "diff: mean − baseline mean, with a 95 % bootstrap CI (BCa, pairs resampled together when paired; "
+    "9,999 resamples, fewer above 200 runs a side, never below 1,999). "
     "test: a paired t-test on the per-seed differences when the group and the baseline have the same "
     "seeds (and folds), all present; otherwise Welch's t-test, and the notes say why. p (Holm): that "
     "test's p adjusted by Holm–Bonferroni over the comparisons of the metric with the baseline; a "
