@@ -9,6 +9,7 @@ from conftest import config_options
 from host_syncs import HostSyncAudit
 from omegaconf import open_dict
 
+from {{ cookiecutter.package_name }}.run import trusted_targets
 from train import train
 
 MODELS = [[f"model={model}"] for model in config_options("model") if model != "majority"]
@@ -23,7 +24,11 @@ REGRESSION = [
 
 
 @pytest.mark.parametrize("choices", [*MODELS, REGRESSION], ids=lambda choices: " ".join(choices))
-def test_no_step_reads_a_device_value_on_the_host(make_config, choices):
+def test_no_step_reads_a_device_value_on_the_host(make_config, choices, monkeypatch):
+    # The audit is a callback from this folder: Hydra 1.4 builds it only if it is trusted, as any
+    # target from outside the project (run/trusted_targets.py).
+    trusted = (*trusted_targets.TRUSTED_TARGETS, "host_syncs.*")
+    monkeypatch.setattr(trusted_targets, "TRUSTED_TARGETS", trusted)
     cfg = make_config(
         *choices,
         "trainer.max_epochs=2",

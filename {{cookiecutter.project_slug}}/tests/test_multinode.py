@@ -232,7 +232,7 @@ def test_a_lost_rank_of_a_one_node_job_fails_it_in_bounded_time(tmp_path, how):
     """Rank 1 killed (its sockets close) or stopped (it holds them open and never answers: the
     collective timeout, trainer.strategy.timeout, bounds the wait)."""
     timeout_s = 10
-    run_dir = tmp_path / "run"
+    run_dir, log = tmp_path / "run", tmp_path / "train.out"
     rank_zero = subprocess.Popen(
         [
             sys.executable,
@@ -248,17 +248,23 @@ def test_a_lost_rank_of_a_one_node_job_fails_it_in_bounded_time(tmp_path, how):
         ],
         cwd=ROOT,
         env={**os.environ, "WANDB_MODE": "offline"},
-        stdout=subprocess.PIPE,
+        # A file, not a pipe: both ranks write to it, and nothing reads a pipe until the end.
+        stdout=log.open("w"),
         stderr=subprocess.STDOUT,
-        text=True,
     )
+
+    def trained_two_epochs() -> bool:
+        assert rank_zero.poll() is None, f"train.py ended before rank 1 was lost:\n{log.read_text()[-3000:]}"
+        return len(epochs_in(run_dir)) >= 2
+
     try:
-        wait_for(lambda: len(epochs_in(run_dir)) >= 2)
+        wait_for(trained_two_epochs)
         rank_one = wait_for(lambda: child_of(rank_zero.pid, "train_rank1"))
         os.kill(rank_one, signal.SIGKILL if how == "killed" else signal.SIGSTOP)
         lost_at = time.monotonic()
-        output = rank_zero.communicate(timeout=timeout_s + LOST_RANK_BOUND_S)[0]
+        rank_zero.wait(timeout=timeout_s + LOST_RANK_BOUND_S)
         ended_after = time.monotonic() - lost_at
+        output = log.read_text()
     finally:
         rank_zero.kill()
     print(f"one node, rank 1 {how}: the run ended after {ended_after:.1f} s")
