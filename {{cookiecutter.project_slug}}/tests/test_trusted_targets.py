@@ -1,5 +1,7 @@
 """The `_target_`s a config may name: every config's are trusted, others are refused (Hydra 1.4)."""
 
+import os
+import subprocess
 import sys
 from collections import OrderedDict
 from types import SimpleNamespace
@@ -72,3 +74,17 @@ def test_a_model_outside_the_trusted_modules_is_refused_before_its_module_is_imp
     with pytest.raises(ConfigValueError, match="model._target_: tabnanny.NannyNag is not"):
         model_for_data(OmegaConf.create({"_target_": "tabnanny.NannyNag"}), SimpleNamespace())
     assert "tabnanny" not in sys.modules
+
+
+def test_the_callers_environment_can_trust_modules_of_its_own():
+    """EXTRA_TRUSTED_TARGETS (what the template's benchmarks set): patterns beyond the list."""
+    check = (
+        "from {{ cookiecutter.package_name }}.run.trusted_targets import is_trusted; "
+        "print(is_trusted('lean_module.TensorSumClassifier'), is_trusted('os.system'))"
+    )
+    env = {**os.environ, "EXTRA_TRUSTED_TARGETS": "lean_module.* bench_clock.*"}
+    extended = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True)
+    assert extended.stdout.split() == ["True", "False"], extended.stderr
+    env.pop("EXTRA_TRUSTED_TARGETS")
+    plain = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True)
+    assert plain.stdout.split() == ["False", "False"], plain.stderr

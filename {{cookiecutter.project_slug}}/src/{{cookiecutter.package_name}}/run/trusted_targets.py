@@ -13,11 +13,19 @@ nothing but `is_trusted`, which model_for_data checks before it imports a model'
 
 A config that names a target from another package (a loss in `torch.nn`, a scheduler elsewhere)
 needs its package added here; tests/test_trusted_targets.py names any config target left out.
+Code outside the project that names its own modules (the template's benchmarks) sets
+EXTRA_TRUSTED_TARGETS instead.
 """
 
+import os
 from typing import Any
 
 import hydra.utils
+
+# Patterns trusted beyond the list below, space-separated ("lean_module.* bench_clock.*"): for
+# tooling that runs train.py with modules of its own on PYTHONPATH (benchmarks/, a notebook's
+# helpers). The caller's environment sets it, as it sets PYTHONPATH; a config cannot.
+EXTRA_TRUSTED_TARGETS = "EXTRA_TRUSTED_TARGETS"
 
 TRUSTED_TARGETS = (
     # The project's own data modules, models, networks, callbacks, loggers and Hydra callback.
@@ -40,7 +48,7 @@ TRUSTED_TARGETS = (
     # hydra/launcher=slurm: the project's own launcher plugin (it watches the jobs it submits).
     "hydra_plugins.{{ cookiecutter.package_name }}_slurm.*",
 {%- endif %}
-)
+) + tuple(os.environ.get(EXTRA_TRUSTED_TARGETS, "").split())
 
 # Hydra >= 1.4 has it; 1.3 has no whitelist to pass.
 HAS_EXECUTION_WHITELIST = hasattr(hydra.utils, "execution_whitelist")
