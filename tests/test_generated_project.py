@@ -187,6 +187,9 @@ def test_project_with_each_default_logger(installed, logger):
     run(
         [BIN / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", LOGGER_DEPENDENT_TESTS],
         project,
+        # A hang guard: with worksteal this may run beside the default bake's suite (3 processes on
+        # 2 cores).
+        timeout=1800,
     )
 
     run([BIN / "python", "train.py", "trainer.max_epochs=3"], project)
