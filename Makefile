@@ -5,9 +5,8 @@ PYTHON := $(VENV)/bin/python
 # Installed before everything else, so that pip does not pick a multi-GB CUDA build on its own.
 TORCH ?= torch==2.13.0
 DEMO_DIR ?= demo
-# Two workers: the generated projects' suites run side by side. worksteal: a worker that is done
-# takes tests queued behind the ~30-minute baked suite on the other, which `load` leaves waiting.
-PYTEST_ARGS ?= -n 2 --dist worksteal
+# Two workers: the generated projects' suites run side by side.
+PYTEST_ARGS ?= -n 2
 # Explicit paths: ruff would otherwise read the Jinja pyproject.toml inside the template folder.
 LINTED := hooks scripts tests benchmarks
 # make bench BENCH_ARGS="--quick": fewer repeats and epochs (benchmarks/run.py --help lists the rest).

@@ -160,7 +160,8 @@ HYDRA14_TESTS = (
     "tests/test_slurm.py::test_a_sweep_runs_as_a_job_array",
     "tests/test_slurm.py::test_ddp_ranks_are_srun_tasks",
     "tests/test_slurm.py::test_an_optuna_search_runs_each_batch_of_trials_as_a_job_array",
-    "tests/test_slurm.py::test_a_requeued_job_resumes_in_its_own_directory[preempted]",
+    # Not the requeue test: its W&B run sometimes loses wandb's service when SLURM requeues the job
+    # (ConnectionResetError, seen on 1.3 and 1.4 alike); it runs in the default bake's suite.
 )
 
 
@@ -187,8 +188,7 @@ def test_project_with_each_default_logger(installed, logger):
     run(
         [BIN / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", LOGGER_DEPENDENT_TESTS],
         project,
-        # A hang guard: with worksteal this may run beside the default bake's suite (3 processes on
-        # 2 cores).
+        # A hang guard: it may run beside the default bake's suite (3 processes on 2 cores).
         timeout=1800,
     )
 
