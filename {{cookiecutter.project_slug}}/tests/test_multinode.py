@@ -233,6 +233,8 @@ def test_a_lost_rank_of_a_one_node_job_fails_it_in_bounded_time(tmp_path, how):
     collective timeout, trainer.strategy.timeout, bounds the wait)."""
     timeout_s = 10
     run_dir, log = tmp_path / "run", tmp_path / "train.out"
+    # A file, not a pipe: both ranks write to it, and nothing reads a pipe until the end.
+    out = log.open("w")
     rank_zero = subprocess.Popen(
         [
             sys.executable,
@@ -248,8 +250,7 @@ def test_a_lost_rank_of_a_one_node_job_fails_it_in_bounded_time(tmp_path, how):
         ],
         cwd=ROOT,
         env={**os.environ, "WANDB_MODE": "offline"},
-        # A file, not a pipe: both ranks write to it, and nothing reads a pipe until the end.
-        stdout=log.open("w"),
+        stdout=out,
         stderr=subprocess.STDOUT,
     )
 
@@ -267,6 +268,7 @@ def test_a_lost_rank_of_a_one_node_job_fails_it_in_bounded_time(tmp_path, how):
         output = log.read_text()
     finally:
         rank_zero.kill()
+        out.close()
     print(f"one node, rank 1 {how}: the run ended after {ended_after:.1f} s")
     assert rank_zero.returncode != 0
     run = read_run(run_dir)
