@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, run_script
 
 # Small jobs that fit the two CPUs of a test machine; the logs go to pytest's directory.
 ON_SLURM = [
@@ -20,6 +20,13 @@ ON_SLURM = [
     "logger=csv",
     "callbacks.progress_bar=null",
 ]
+
+
+def run_sweep(
+    log_dir: Path, *overrides: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    """train.py's sweep on the cluster whose `env` it is, to its end (run_script's checks)."""
+    return run_script("train.py", *ON_SLURM, *overrides, f"paths.log_dir={log_dir}", env=env, check=check)
 
 
 def start_sweep(cluster, log_dir: Path, *overrides: str) -> subprocess.Popen:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, read_run, run_script
-from slurm_sweeps import ON_SLURM, epochs_in, job_runs, start_sweep, wait_for
+from slurm_sweeps import epochs_in, job_runs, run_sweep, start_sweep, wait_for
 from two_host_cluster import TwoHostSlurmCluster, unavailable
 
 UNAVAILABLE = unavailable()
@@ -55,15 +55,8 @@ def assert_one_record(job_dir: Path, run: dict, world_size: int, hosts: list[str
 
 @needs_two_hosts
 def test_a_two_node_sweep_runs_each_job_on_both_hosts(cluster, tmp_path):
-    run_script(
-        "train.py",
-        *ON_SLURM,
-        *TWO_NODES,
-        "trainer.devices=1",
-        "seed=1,2",
-        *SHORT,
-        f"paths.log_dir={tmp_path}",
-        env={**cluster.env, **ONE_THREAD},
+    run_sweep(
+        tmp_path, *TWO_NODES, "trainer.devices=1", "seed=1,2", *SHORT, env={**cluster.env, **ONE_THREAD}
     )
     runs = job_runs(tmp_path)
     assert [run["seed"] for _, run in runs] == [1, 2]
@@ -91,16 +84,7 @@ def test_a_two_node_sweep_runs_each_job_on_both_hosts(cluster, tmp_path):
 
 @needs_two_hosts
 def test_two_tasks_per_node_make_a_world_of_four(cluster, tmp_path):
-    run_script(
-        "train.py",
-        *ON_SLURM,
-        *TWO_NODES,
-        "trainer.devices=2",
-        "seed=1",
-        *SHORT,
-        f"paths.log_dir={tmp_path}",
-        env=cluster.env,
-    )
+    run_sweep(tmp_path, *TWO_NODES, "trainer.devices=2", "seed=1", *SHORT, env=cluster.env)
     ((job_dir, run),) = job_runs(tmp_path)
     assert_one_record(job_dir, run, world_size=4, hosts=["bh1", "bh1", "bh2", "bh2"])
 
@@ -285,23 +269,15 @@ def test_a_lost_rank_of_a_one_node_job_fails_it_in_bounded_time(tmp_path, how):
 
 def test_a_job_shape_that_contradicts_the_trainer_stops_before_submitting(tmp_path):
     """No cluster needed: the launcher checks every job before it asks SLURM for anything."""
-    mismatch = run_script(
-        "train.py",
-        *ON_SLURM,
-        *TWO_NODES,
-        "trainer.devices=2",
-        "hydra.launcher.tasks_per_node=1",
-        f"paths.log_dir={tmp_path}",
-        check=False,
+    mismatch = run_sweep(
+        tmp_path, *TWO_NODES, "trainer.devices=2", "hydra.launcher.tasks_per_node=1", check=False
     )
     assert mismatch.returncode == 1
     (line,) = mismatch.stderr.strip().splitlines()
     assert (
         line.startswith("Error: job #0") and "hydra.launcher.tasks_per_node=1 but trainer.devices=2" in line
     )
-    swept = run_script(
-        "train.py", *ON_SLURM, *TWO_NODES, "trainer.devices=1,2", f"paths.log_dir={tmp_path}", check=False
-    )
+    swept = run_sweep(tmp_path, *TWO_NODES, "trainer.devices=1,2", check=False)
     assert swept.returncode == 1
     assert "a sweep over trainer.devices needs one sweep per value" in swept.stderr.strip().splitlines()[-1]
     assert not list(tmp_path.glob("train/multiruns/*/*/run.json"))

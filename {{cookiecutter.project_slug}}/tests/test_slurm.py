@@ -3,9 +3,8 @@
 import json
 
 import pytest
-from conftest import run_script
 from slurm_cluster import LocalSlurmCluster, missing_binaries
-from slurm_sweeps import ON_SLURM, epochs_in, job_runs, start_sweep, wait_for
+from slurm_sweeps import epochs_in, job_runs, run_sweep, start_sweep, wait_for
 
 pytestmark = pytest.mark.skipif(
     bool(missing_binaries()),
@@ -22,14 +21,7 @@ def cluster(tmp_path_factory):
 
 
 def test_a_sweep_runs_as_a_job_array(cluster, tmp_path):
-    run_script(
-        "train.py",
-        *ON_SLURM,
-        "seed=1,2",
-        "trainer.max_epochs=2",
-        f"paths.log_dir={tmp_path}",
-        env=cluster.env,
-    )
+    run_sweep(tmp_path, "seed=1,2", "trainer.max_epochs=2", env=cluster.env)
     runs = [run for _, run in job_runs(tmp_path)]
     assert [(run["status"], run["seed"]) for run in runs] == [("completed", 1), ("completed", 2)]
     # Two tasks of one array, each with its own SLURM job.
@@ -38,14 +30,8 @@ def test_a_sweep_runs_as_a_job_array(cluster, tmp_path):
 
 
 def test_ddp_ranks_are_srun_tasks(cluster, tmp_path):
-    run_script(
-        "train.py",
-        *ON_SLURM,
-        "trainer=ddp_sim",
-        "trainer.max_epochs=2",
-        "+trainer.limit_train_batches=4",
-        f"paths.log_dir={tmp_path}",
-        env=cluster.env,
+    run_sweep(
+        tmp_path, "trainer=ddp_sim", "trainer.max_epochs=2", "+trainer.limit_train_batches=4", env=cluster.env
     )
     ((job_dir, run),) = job_runs(tmp_path)
     assert run["status"] == "completed" and run["world_size"] == 2
@@ -60,14 +46,12 @@ def test_an_optuna_search_runs_each_batch_of_trials_as_a_job_array(cluster, tmp_
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
-    run_script(
-        "train.py",
-        *ON_SLURM,
+    run_sweep(
+        tmp_path,
         "hparams_search=mlp_optuna",
         "hydra.sweeper.n_trials=2",
         "hydra.sweeper.n_jobs=2",
         "debug=limit",
-        f"paths.log_dir={tmp_path}",
         env=cluster.env,
     )
     study_dir = tmp_path / "debug" / "optuna" / "mlp_digits"
