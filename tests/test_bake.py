@@ -196,6 +196,7 @@ tests/conftest.py
 tests/host_syncs.py
 tests/network_checks.py
 tests/official_format_files.py
+tests/preemption.py
 tests/slurm_cluster.py
 tests/slurm_sweeps.py
 tests/test_bad_inputs.py

@@ -1,9 +1,11 @@
 """W&B must never block or prompt: offline, with one notice line, when no key is configured."""
 
+import os
 import subprocess
 import sys
 
 import pytest
+from conftest import ROOT, python_path, read_run, run_script
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import open_dict, read_write
@@ -79,3 +81,25 @@ def test_parallel_jobs_share_one_mlflow_store(tmp_path):
     assert [job.returncode for job in jobs] == [0, 0], errors
     experiment = mlflow.MlflowClient(uri).get_experiment_by_name("parallel")
     assert len(mlflow.MlflowClient(uri).search_runs([experiment.experiment_id])) == 2
+
+
+def test_a_run_whose_wandb_service_dies_of_sigterm_first_ends_as_lightnings_sigterm_exit(tmp_path):
+    """A SLURM preemption signals W&B's service too: the failed log call that follows must not
+    turn the job's SIGTERM exit (requeued) into a failure submitit records for the sweep."""
+    # Without WANDB_SERVICE (set by an earlier test's W&B run): the run starts a service of its own.
+    inherited = {name: value for name, value in os.environ.items() if name != "WANDB_SERVICE"}
+    env = {**inherited, "PYTHONPATH": python_path(ROOT / "tests"), "EXTRA_TRUSTED_TARGETS": "preemption.*"}
+    result = run_script(
+        "train.py",
+        "logger=wandb",
+        "+callbacks.preempted._target_=preemption.ServicePreemptedFirst",
+        f"paths.log_dir={tmp_path}",
+        env=env,
+        check=False,
+    )
+    # Lightning's loops end a signalled run with SIGTERMException, a SystemExit without a code.
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Stopped by SIGTERM; what failed after it: ConnectionResetError" in result.stdout
+    (run_dir,) = (tmp_path / "train" / "runs").iterdir()
+    run = read_run(run_dir)
+    assert run["status"] == "failed" and run["error"].endswith("SIGTERMException")

@@ -114,10 +114,26 @@ class Run:
             # Known from setup on: also a failed run says where it ran, and which rank went away.
             self._record.data["hosts"] = self._rank_hosts.hosts
             self._record.explain_error = lambda error: self._rank_hosts.went_away(error, process_rank())
+        if self.stopped_by_sigterm(exc):
+            # Under SLURM a preemption signals every process of the job. W&B's service, killed by
+            # it, can fail a log call before Lightning's loop acts on the signal: the run then ends
+            # as the loop would have ended it, so that the job is requeued, not recorded as failed.
+            from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+            log.warning(f"Stopped by SIGTERM; what failed after it: {type(exc).__name__}: {exc}")
+            stopped = SIGTERMException()
+            stopped.__cause__ = exc
+            self._exits.__exit__(type(stopped), stopped, tb)
+            raise stopped
         suppressed = self._exits.__exit__(exc_type, exc, tb)
         if exc is None and self._record is not None and is_rank_zero():
             log.info(self.closing_line())
         return suppressed
+
+    def stopped_by_sigterm(self, exc: BaseException | None) -> bool:
+        """An error (not Lightning's own SIGTERM exit) raised once the Trainer had received SIGTERM."""
+        trainer_stopping = self._trainer is not None and self._trainer.received_sigterm
+        return isinstance(exc, Exception) and trainer_stopping
 
     def closing_line(self) -> str:
         """Where the run went and what it measured: the followed metric's best and the test metrics."""
