@@ -8,6 +8,8 @@ from pathlib import Path
 
 from lightning.pytorch.callbacks import Callback
 
+from {{ cookiecutter.package_name }}.launch.ddp_ranks import process_state
+
 
 class ServicePreemptedFirst(Callback):
     """At training step `at_step`: SIGTERM to this process's W&B service, once it is gone to the
@@ -55,8 +57,4 @@ def command_line(pid: int) -> bytes:
 
 def alive(pid: int) -> bool:
     """Running: neither gone nor a zombie waiting for its parent."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+    return process_state(pid) not in (None, "Z")

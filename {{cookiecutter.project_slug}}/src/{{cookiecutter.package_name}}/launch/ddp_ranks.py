@@ -199,11 +199,16 @@ def _how(returncode: int) -> str:
 
 def _stopped(pid: int) -> bool:
     """Whether the process is stopped (state T): it holds its sockets open and answers nothing."""
+    return process_state(pid) in ("T", "t")
+
+
+def process_state(pid: int) -> str | None:
+    """The state letter of /proc/<pid>/stat ("pid (name) state ..."; the name may hold spaces);
+    None once the process is gone."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
-        return False
-    return state in ("T", "t")
+        return None
 
 
 def _stop(children: list[subprocess.Popen], succeeded: bool) -> None:
