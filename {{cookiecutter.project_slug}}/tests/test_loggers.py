@@ -97,9 +97,9 @@ def test_a_run_whose_wandb_service_dies_of_sigterm_first_ends_as_lightnings_sigt
         env=env,
         check=False,
     )
-    # Lightning's loops end a signalled run with SIGTERMException, a SystemExit without a code.
+    # As Lightning's loops end a signalled run: a SystemExit without a code.
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Stopped by SIGTERM; what failed after it: ConnectionResetError" in result.stdout
     (run_dir,) = (tmp_path / "train" / "runs").iterdir()
     run = read_run(run_dir)
-    assert run["status"] == "failed" and run["error"].endswith("SIGTERMException")
+    assert run["status"] == "failed" and run["error"].endswith("StoppedBySigterm")

@@ -43,6 +43,11 @@ from .settings import apply_extras
 log = logging.getLogger(__name__)
 
 
+class StoppedBySigterm(SystemExit):
+    """A run ended by SIGTERM, as Lightning's loops end one (a SystemExit without a code): not an
+    Exception, so that submitit records no failure for a job SLURM requeues."""
+
+
 class Run:
     """One training run (train.py); `EvaluationRun` for eval.py."""
 
@@ -118,10 +123,8 @@ class Run:
             # Under SLURM a preemption signals every process of the job. W&B's service, killed by
             # it, can fail a log call before Lightning's loop acts on the signal: the run then ends
             # as the loop would have ended it, so that the job is requeued, not recorded as failed.
-            from lightning.pytorch.utilities.exceptions import SIGTERMException
-
             log.warning(f"Stopped by SIGTERM; what failed after it: {type(exc).__name__}: {exc}")
-            stopped = SIGTERMException()
+            stopped = StoppedBySigterm()
             stopped.__cause__ = exc
             self._exits.__exit__(type(stopped), stopped, tb)
             raise stopped
@@ -131,7 +134,7 @@ class Run:
         return suppressed
 
     def stopped_by_sigterm(self, exc: BaseException | None) -> bool:
-        """An error (not Lightning's own SIGTERM exit) raised once the Trainer had received SIGTERM."""
+        """An error (not a SIGTERM exit) raised once the Trainer had received SIGTERM."""
         trainer_stopping = self._trainer is not None and self._trainer.received_sigterm
         return isinstance(exc, Exception) and trainer_stopping
 
