@@ -33,6 +33,7 @@ BARE = [
     "+trainer.enable_checkpointing=false",
     "+trainer.enable_progress_bar=false",
     "+trainer.enable_model_summary=false",
+    "trainer.profiler=null",  # Lightning's default profiler, not the project's NoProfiler
 ]
 LEAN = "model._target_=lean_module.EpochEndLoggingClassifier"
 TENSOR_SUMS = "model._target_=lean_module.TensorSumClassifier"
@@ -46,6 +47,7 @@ VARIANTS = {
     "no lr_monitor": ["callbacks.lr_monitor=null"],
     "no early_stopping": ["callbacks.early_stopping=null"],
     "no random_state": ["callbacks.random_state=null"],
+    "Lightning's default profiler (not NoProfiler)": ["trainer.profiler=null"],
     "no logger (CSV) nor lr_monitor": ["~logger", "callbacks.lr_monitor=null"],
     "bare Lightning (nothing of the above)": BARE,
     "metrics logged once per epoch (lean_module.py)": [LEAN],

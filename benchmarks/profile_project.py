@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             timed = project.train(
                 *workload.project_overrides(epochs),
-                "+trainer.profiler=simple",
+                "trainer.profiler=simple",
                 log_dir=scratch / f"simple{epochs}",
             )
             hooks[epochs] = simple_profiler_table(timed.stdout + timed.stderr)

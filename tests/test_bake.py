@@ -178,6 +178,7 @@ src/PKG/run/context.py
 src/PKG/run/directory.py
 src/PKG/run/manifest.py
 src/PKG/run/metrics_kept.py
+src/PKG/run/no_profiler.py
 src/PKG/run/quiet_console.py
 src/PKG/run/record.py
 src/PKG/run/settings.py

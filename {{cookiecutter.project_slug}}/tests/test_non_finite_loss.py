@@ -27,11 +27,14 @@ class LossesInTurn(L.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.0)
 
 
-def fit(losses: list[float], check_every_n_steps: int, batches_per_epoch: int = 4) -> None:
+def fit(
+    losses: list[float], check_every_n_steps: int, batches_per_epoch: int = 4, accumulate: int = 1
+) -> None:
     data = DataLoader(TensorDataset(torch.zeros(batches_per_epoch, 1)), batch_size=1)
     trainer = L.Trainer(
         accelerator="cpu",
-        max_epochs=math.ceil(len(losses) / batches_per_epoch),
+        max_epochs=math.ceil(len(losses) * accumulate / batches_per_epoch),
+        accumulate_grad_batches=accumulate,
         callbacks=[StopOnNonFiniteLoss(check_every_n_steps)],
         logger=False,
         enable_checkpointing=False,
@@ -51,6 +54,17 @@ def test_the_first_non_finite_loss_is_named_with_the_last_finite_one(check_every
     assert message.startswith(
         "training loss is not finite at step 6 (epoch 1, batch 1); the last finite loss was 5 at step 5"
     ), message
+
+
+def test_with_gradient_accumulation_the_batch_is_named_and_the_loss_is_the_batch_loss():
+    # Three batches a step, a check every two steps: six losses kept between checks, more than
+    # the buffer first holds. Lightning hands callbacks the loss divided by 3.
+    losses = [1.0, 2.0, 3.0, 4.0, 5.0, float("nan"), 7.0, 8.0]
+    with pytest.raises(NonFiniteLossError) as error:
+        fit(losses, check_every_n_steps=2, batches_per_epoch=12, accumulate=3)
+    assert str(error.value).startswith(
+        "training loss is not finite at step 5 (epoch 1, batch 3); the last finite loss was 5 at step 5"
+    ), str(error.value)
 
 
 def test_a_first_loss_that_is_not_finite_has_no_finite_one_before_it():

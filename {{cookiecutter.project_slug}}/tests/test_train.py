@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import ROOT, config_options, read_run, run_script
+from lightning.pytorch.profilers import SimpleProfiler
 
 from {{ cookiecutter.package_name }}.cli.hydra_versions import version_base
+from {{ cookiecutter.package_name }}.run.no_profiler import NoProfiler
 from {{ cookiecutter.package_name }}.run.trusted_targets import instantiate
 from train import train
 
@@ -109,6 +111,16 @@ def test_overfit_says_when_the_model_cannot_learn_its_batches(make_config, caplo
 def test_debug_config_runs(make_config, debug):
     metrics = train(make_config(f"debug={debug}", "callbacks.progress_bar=null")).metrics
     assert "test/acc" in metrics
+
+
+def test_the_default_profiler_times_nothing_and_debug_profiler_times_the_hooks(make_config):
+    profiler = instantiate(make_config().trainer).profiler
+    assert isinstance(profiler, NoProfiler)
+    # One no-op context for every hook call, nested ones too (a callback hook inside a loop's).
+    with profiler.profile("[Callback]a.on_train_batch_end") as outer, profiler.profile("b") as inner:
+        assert outer is None and inner is None
+    assert profiler.profile("a") is profiler.profile("b")
+    assert isinstance(instantiate(make_config("debug=profiler").trainer).profiler, SimpleProfiler)
 
 
 def test_defaults_learn_digits(make_config):

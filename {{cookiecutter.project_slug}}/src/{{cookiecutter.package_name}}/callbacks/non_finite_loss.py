@@ -13,63 +13,65 @@ class StopOnNonFiniteLoss(L.Callback):
     step, and at the end of an epoch whose weights (parameters and buffers such as BatchNorm
     statistics) are not all finite.
 
-    Each step only updates, on the device, the first non-finite step and the last finite loss:
-    reading a device value at every step would make the host wait for the GPU at every step. They
-    are read every `check_every_n_steps` steps (configs: the logging interval) and at each epoch's
-    end, before Lightning writes the epoch's checkpoints, so that `last.ckpt` stays the last good
-    one; the run is marked failed in run.json.
+    Each step only copies its loss into a buffer on the loss's device: reading a device value at
+    every step would make the host wait for the GPU at every step. The buffer is read every
+    `check_every_n_steps` steps (configs: the logging interval) and at each epoch's end, before
+    Lightning writes the epoch's checkpoints, so that `last.ckpt` stays the last good one; the
+    run is marked failed in run.json.
     """
-
-    NONE = 2**62  # "no non-finite loss yet", as an index larger than any window
 
     def __init__(self, check_every_n_steps: int = 1) -> None:
         if check_every_n_steps < 1:
             raise ValueError(f"check_every_n_steps={check_every_n_steps}: give a whole number >= 1")
         self.every = check_every_n_steps
-        # The steps since the last check, as (global step, epoch, batch), on the host; on the
-        # device, the index into them of the first non-finite loss (NONE: none yet) and the last
-        # loss before it, which is the last finite one.
+        # The steps since the last check, as (global step, epoch, batch) on the host, and their
+        # losses on the device, `losses[i]` of `window[i]`; then the window's last step and loss,
+        # in case the next window's first loss is the non-finite one.
         self.window: list[tuple[int, int, int]] = []
-        self.before_window: tuple[int, int, int] | None = None
-        self.first_bad: torch.Tensor | None = None
-        self.last_finite: torch.Tensor | None = None
+        self.losses: torch.Tensor | None = None
+        self.before_window: tuple[tuple[int, int, int], torch.Tensor] | None = None
         self.weights_checked_at_step: int | None = None
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx: int) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is None:
             return
-        self._track(loss.detach())
+        self._keep(loss.detach())
         self.window.append((trainer.global_step, trainer.current_epoch, batch_idx))
         if trainer.global_step % self.every == 0:
             self._check_loss(trainer)
 
-    def _track(self, loss: torch.Tensor) -> None:
-        """Four small kernels a step, with Python numbers as their arguments: no copy, no wait."""
-        if self.first_bad is None:
-            self.first_bad = torch.full((), self.NONE, dtype=torch.long, device=loss.device)
-            self.last_finite = torch.full((), float("nan"), dtype=loss.dtype, device=loss.device)
-        finite = torch.isfinite(loss)
-        self.first_bad = torch.minimum(self.first_bad, torch.where(finite, self.NONE, len(self.window)))
-        self.last_finite = torch.where(self.first_bad == self.NONE, loss, self.last_finite)
+    def _keep(self, loss: torch.Tensor) -> None:
+        """One copy on the device a step; the buffer grows (rarely) when a window outlasts it."""
+        kept = len(self.window)
+        if self.losses is None or kept == len(self.losses):
+            grown = torch.empty(max(2 * kept, self.every), dtype=loss.dtype, device=loss.device)
+            if kept:
+                grown[:kept] = self.losses
+            self.losses = grown
+        self.losses[kept] = loss
 
     def _check_loss(self, trainer: L.Trainer) -> None:
-        if self.first_bad is None:
+        kept = len(self.window)
+        if not kept:
             return
-        first_bad = int(self.first_bad)  # the read, once every check_every_n_steps steps
+        losses = self.losses[:kept]
+        positions = torch.arange(kept, device=losses.device)
+        # The read, once every check_every_n_steps steps: the first non-finite loss, or `kept`.
+        first_bad = int(torch.where(torch.isfinite(losses), kept, positions).min())
         # Any rank's NaN stops every rank: one rank raising alone would leave the others waiting.
-        if not trainer.strategy.reduce_boolean_decision(first_bad != self.NONE, all=False):
-            self.before_window = self.window[-1] if self.window else self.before_window
+        if not trainer.strategy.reduce_boolean_decision(first_bad < kept, all=False):
+            self.before_window = (self.window[-1], losses[-1].clone())
             self.window = []
-            self.first_bad = torch.full_like(self.first_bad, self.NONE)
             return
-        if first_bad == self.NONE:
+        if first_bad == kept:
             raise NonFiniteLossError("training loss is not finite on another rank; see its log")
         step, epoch, batch = self.window[first_bad]
-        last = self.window[first_bad - 1] if first_bad > 0 else self.before_window
-        last_value = float(self.last_finite)
+        last = (self.window[first_bad - 1], losses[first_bad - 1]) if first_bad else self.before_window
+        # Lightning hands over the loss divided by accumulate_grad_batches: the one it backpropagates.
+        last_loss = float(last[1]) * trainer.accumulate_grad_batches if last is not None else None
         before = (
-            f"the last finite loss was {last_value:.6g} at step {last[0]}"
+            f"the last finite loss was {last_loss:.6g} at step {last[0][0]}"
             if last is not None
             else "no finite loss before it"
         )
