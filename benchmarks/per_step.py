@@ -41,7 +41,7 @@ SIDES = {"plain loop": None, "floor": FLOOR, "project": ()}
 
 
 def _epochs(clock: dict, epochs: int, side: str) -> tuple[float, float]:
-    """The fastest epoch after the first, in wall and in CPU seconds."""
+    """The fastest epoch after the first in wall seconds, and in CPU seconds (each its own minimum)."""
     if len(clock["epoch_s"]) != epochs:
         raise BenchmarkError(f"{side}: {len(clock['epoch_s'])} of {epochs} epochs timed")
     return min(clock["epoch_s"][1:]), min(clock["epoch_cpu_s"][1:])

@@ -56,15 +56,37 @@ def test_the_first_non_finite_loss_is_named_with_the_last_finite_one(check_every
     ), message
 
 
-def test_with_gradient_accumulation_the_batch_is_named_and_the_loss_is_the_batch_loss():
-    # Three batches a step, a check every two steps: six losses kept between checks, more than
-    # the buffer first holds. Lightning hands callbacks the loss divided by 3.
-    losses = [1.0, 2.0, 3.0, 4.0, 5.0, float("nan"), 7.0, 8.0]
+def test_with_gradient_accumulation_a_batch_is_named_by_the_step_it_counts_towards():
+    # Three batches a step: batches 0-2 feed step 1, batches 3-5 step 2, whose loss is NaN. The
+    # check after step 2 holds six losses, more than the buffer first holds (two), so it grew
+    # twice, keeping what it held. Lightning hands callbacks each loss divided by 3.
+    losses = [1.0, float("nan"), 3.0, 4.0]
     with pytest.raises(NonFiniteLossError) as error:
         fit(losses, check_every_n_steps=2, batches_per_epoch=12, accumulate=3)
     assert str(error.value).startswith(
-        "training loss is not finite at step 5 (epoch 1, batch 3); the last finite loss was 5 at step 5"
+        "training loss is not finite at step 2 (epoch 0, batch 3); the last finite loss was 1 at step 1"
     ), str(error.value)
+
+
+def test_with_gradient_accumulation_the_loss_is_read_once_per_check_interval():
+    callback = StopOnNonFiniteLoss(check_every_n_steps=2)
+    reads = []
+    check = callback._check_loss
+    callback._check_loss = lambda trainer: reads.append(trainer.global_step) or check(trainer)
+    data = DataLoader(TensorDataset(torch.zeros(12, 1)), batch_size=1)
+    trainer = L.Trainer(
+        accelerator="cpu",
+        max_epochs=1,
+        accumulate_grad_batches=3,
+        callbacks=[callback],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(LossesInTurn([1.0] * 4), data)
+    # After optimizer steps 2 and 4 (not after every batch of them), then at the epoch's end.
+    assert reads == [2, 4, 4], reads
 
 
 def test_a_first_loss_that_is_not_finite_has_no_finite_one_before_it():

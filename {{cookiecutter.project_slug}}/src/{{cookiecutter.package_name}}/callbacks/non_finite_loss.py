@@ -24,30 +24,41 @@ class StopOnNonFiniteLoss(L.Callback):
         if check_every_n_steps < 1:
             raise ValueError(f"check_every_n_steps={check_every_n_steps}: give a whole number >= 1")
         self.every = check_every_n_steps
-        # The steps since the last check, as (global step, epoch, batch) on the host, and their
-        # losses on the device, `losses[i]` of `window[i]`; then the window's last step and loss,
-        # in case the next window's first loss is the non-finite one.
+        # The batches since the last check, as (optimizer step, epoch, batch) on the host, and
+        # their losses on the device, `losses[i]` of `window[i]`; then the window's last batch and
+        # loss, in case the next window's first loss is the non-finite one.
         self.window: list[tuple[int, int, int]] = []
         self.losses: torch.Tensor | None = None
         self.before_window: tuple[tuple[int, int, int], torch.Tensor] | None = None
+        self.steps_before_batch = 0
         self.weights_checked_at_step: int | None = None
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:
+        self.steps_before_batch = trainer.global_step
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx: int) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is None:
             return
         self._keep(loss.detach())
-        self.window.append((trainer.global_step, trainer.current_epoch, batch_idx))
-        if trainer.global_step % self.every == 0:
+        # Named by the optimizer step it counts towards: with accumulate_grad_batches=k, k batches
+        # share one, and only the last of them steps (and may be checked).
+        self.window.append((self.steps_before_batch + 1, trainer.current_epoch, batch_idx))
+        stepped = trainer.global_step > self.steps_before_batch
+        if stepped and trainer.global_step % self.every == 0:
             self._check_loss(trainer)
 
     def _keep(self, loss: torch.Tensor) -> None:
         """One copy on the device a step; the buffer grows (rarely) when a window outlasts it."""
         kept = len(self.window)
-        if self.losses is None or kept == len(self.losses):
-            grown = torch.empty(max(2 * kept, self.every), dtype=loss.dtype, device=loss.device)
-            if kept:
-                grown[:kept] = self.losses
+        if self.losses is None:
+            # At least float32: a float16 buffer would turn a large finite float32 loss into inf.
+            dtype = torch.promote_types(loss.dtype, torch.float32)
+            # Capped: check_every_n_steps may be huge (logging switched off), the buffer grows.
+            self.losses = torch.empty(min(self.every, 1024), dtype=dtype, device=loss.device)
+        elif kept == len(self.losses):
+            grown = self.losses.new_empty(2 * kept)
+            grown[:kept] = self.losses[:kept]
             self.losses = grown
         self.losses[kept] = loss
 
