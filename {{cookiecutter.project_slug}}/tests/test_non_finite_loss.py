@@ -28,14 +28,18 @@ class LossesInTurn(L.LightningModule):
 
 
 def fit(
-    losses: list[float], check_every_n_steps: int, batches_per_epoch: int = 4, accumulate: int = 1
+    losses: list[float],
+    check_every_n_steps: int,
+    batches_per_epoch: int = 4,
+    accumulate: int = 1,
+    callback: StopOnNonFiniteLoss | None = None,
 ) -> None:
     data = DataLoader(TensorDataset(torch.zeros(batches_per_epoch, 1)), batch_size=1)
     trainer = L.Trainer(
         accelerator="cpu",
         max_epochs=math.ceil(len(losses) * accumulate / batches_per_epoch),
         accumulate_grad_batches=accumulate,
-        callbacks=[StopOnNonFiniteLoss(check_every_n_steps)],
+        callbacks=[callback or StopOnNonFiniteLoss(check_every_n_steps)],
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
@@ -73,18 +77,7 @@ def test_with_gradient_accumulation_the_loss_is_read_once_per_check_interval():
     reads = []
     check = callback._check_loss
     callback._check_loss = lambda trainer: reads.append(trainer.global_step) or check(trainer)
-    data = DataLoader(TensorDataset(torch.zeros(12, 1)), batch_size=1)
-    trainer = L.Trainer(
-        accelerator="cpu",
-        max_epochs=1,
-        accumulate_grad_batches=3,
-        callbacks=[callback],
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
-    trainer.fit(LossesInTurn([1.0] * 4), data)
+    fit([1.0] * 4, check_every_n_steps=2, batches_per_epoch=12, accumulate=3, callback=callback)
     # After optimizer steps 2 and 4 (not after every batch of them), then at the epoch's end.
     assert reads == [2, 4, 4], reads
 

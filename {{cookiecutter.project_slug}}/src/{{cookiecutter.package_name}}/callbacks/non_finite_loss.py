@@ -80,9 +80,9 @@ class StopOnNonFiniteLoss(L.Callback):
         step, epoch, batch = self.window[first_bad]
         last = (self.window[first_bad - 1], losses[first_bad - 1]) if first_bad else self.before_window
         # Lightning hands over the loss divided by accumulate_grad_batches: the one it backpropagates.
-        last_loss = float(last[1]) * trainer.accumulate_grad_batches if last is not None else None
         before = (
-            f"the last finite loss was {last_loss:.6g} at step {last[0][0]}"
+            f"the last finite loss was {float(last[1]) * trainer.accumulate_grad_batches:.6g} "
+            f"at step {last[0][0]}"
             if last is not None
             else "no finite loss before it"
         )
